@@ -1,0 +1,476 @@
+//! Configuration from the environment (SPEC section 10).
+//!
+//! Everything is read and checked once, at start. A missing or invalid variable is an error that
+//! names the variable, so a function stops at init instead of failing requests one by one.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::rules::Prefix;
+
+pub const TABLE_NAME: &str = "TABLE_NAME";
+pub const SKYPAY_USERNAME: &str = "SKYPAY_USERNAME";
+pub const SKYPAY_AUTH_KEYS: &str = "SKYPAY_AUTH_KEYS";
+pub const CONTROL_NUMBER_PREFIX: &str = "CONTROL_NUMBER_PREFIX";
+pub const SKYPAY_ENCRYPTION_KEY: &str = "SKYPAY_ENCRYPTION_KEY";
+pub const SKYPAY_ENCRYPTION: &str = "SKYPAY_ENCRYPTION";
+pub const ALLOWED_SOURCE_CIDRS: &str = "ALLOWED_SOURCE_CIDRS";
+pub const PAYOUT_VALIDITY_HOURS: &str = "PAYOUT_VALIDITY_HOURS";
+pub const SKYPAY_API_URL: &str = "SKYPAY_API_URL";
+pub const SKYPAY_SENDER: &str = "SKYPAY_SENDER";
+
+/// Defaults for the local server (SPEC section 9). The Lambda functions have none.
+pub mod local_defaults {
+    pub const TABLE_NAME: &str = "skypay-ledger";
+    pub const USERNAME: &str = "AppName@skypay";
+    /// The key of SkyPay's own samples. Printed at start only when it is in use.
+    pub const AUTH_KEY: &str = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75";
+    pub const PREFIX: &str = "SKY01";
+}
+
+const DEFAULT_PAYOUT_VALIDITY_HOURS: u32 = 168;
+/// Ten years: longer than any loan product needs, short enough that `expiresAt` stays far from
+/// chrono's and DynamoDB's limits.
+const MAX_PAYOUT_VALIDITY_HOURS: u32 = 24 * 366 * 10;
+
+/// A configuration error: always names the variable.
+#[derive(thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name} is not set")]
+    Missing { name: &'static str },
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+// `main` returning `Err` prints the Debug form: make it the readable message.
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The keys SkyPay authenticates with. Several are live at once while SkyPay rotates them.
+/// The list is never empty: the first key is held apart. Debug never shows them.
+#[derive(Clone)]
+pub struct AuthKeys {
+    current: SecretString,
+    others: Vec<SecretString>,
+}
+
+impl AuthKeys {
+    pub fn new(keys: Vec<SecretString>) -> Option<AuthKeys> {
+        let mut keys = keys.into_iter();
+        let current = keys.next()?;
+        Some(AuthKeys {
+            current,
+            others: keys.collect(),
+        })
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &SecretString> {
+        std::iter::once(&self.current).chain(self.others.iter())
+    }
+    /// The key we present when we call SkyPay: the first one listed (SPEC 12.7).
+    pub fn current(&self) -> &SecretString {
+        &self.current
+    }
+    pub fn len(&self) -> usize {
+        1 + self.others.len()
+    }
+}
+
+impl fmt::Debug for AuthKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuthKeys({} redacted)", self.len())
+    }
+}
+
+/// SPEC section 2's optional AES layer.
+#[derive(Clone, Debug)]
+pub enum Encryption {
+    /// Plain JSON only.
+    Off,
+    /// Plain JSON, or an encrypted body when it is not a JSON object.
+    Auto(crypto_key::Key),
+    /// Encrypted bodies only.
+    Required(crypto_key::Key),
+}
+
+pub mod crypto_key {
+    use secrecy::SecretBox;
+    use std::fmt;
+
+    /// The 16-byte AES key derived from `SKYPAY_ENCRYPTION_KEY`. Debug never shows it.
+    pub struct Key(pub(crate) SecretBox<[u8; 16]>);
+
+    impl Clone for Key {
+        fn clone(&self) -> Key {
+            use secrecy::ExposeSecret;
+            Key(SecretBox::new(Box::new(*self.0.expose_secret())))
+        }
+    }
+
+    impl fmt::Debug for Key {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Key(redacted)")
+        }
+    }
+}
+
+/// Where SkyPay's payoutQueue lives and who we are to it (payout-queue only).
+#[derive(Clone, Debug)]
+pub struct SkyPayApi {
+    pub url: String,
+    pub sender: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub table_name: String,
+    pub username: String,
+    pub auth_keys: AuthKeys,
+    /// True when the keys are the built-in development default (local server only): only then
+    /// may the key be printed (SPEC 12.12).
+    pub auth_keys_are_builtin_default: bool,
+    pub prefix: Prefix,
+    pub encryption: Encryption,
+    pub allowed_sources: Vec<IpNet>,
+    pub payout_validity: chrono::Duration,
+    pub skypay_api: Option<SkyPayApi>,
+}
+
+/// Where configuration values come from: the process environment, or a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Environment;
+
+impl Source for Environment {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+/// Whether absent variables fall back to the local server's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Defaults {
+    /// Lambda: every required variable must be set.
+    None,
+    /// `skypay-local`: SPEC section 9's development defaults.
+    Local,
+}
+
+impl Config {
+    /// The Lambda configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::load(&Environment, Defaults::None)
+    }
+
+    pub fn load(source: &dyn Source, defaults: Defaults) -> Result<Config, ConfigError> {
+        // An empty value counts as unset.
+        let get = |name: &str| source.get(name).filter(|v| !v.trim().is_empty());
+        let local = defaults == Defaults::Local;
+        let required = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            match get(name) {
+                Some(v) => Ok(v.trim().to_owned()),
+                None if local => Ok(default.to_owned()),
+                None => Err(ConfigError::Missing { name }),
+            }
+        };
+
+        let table_name = required(TABLE_NAME, local_defaults::TABLE_NAME)?;
+        if !valid_table_name(&table_name) {
+            return Err(invalid(
+                TABLE_NAME,
+                "a DynamoDB table name is 3-255 of A-Z a-z 0-9 _ - .",
+            ));
+        }
+
+        let username = required(SKYPAY_USERNAME, local_defaults::USERNAME)?;
+        if username.chars().count() > 50 {
+            return Err(invalid(SKYPAY_USERNAME, "longer than 50 characters"));
+        }
+
+        let raw_keys = get(SKYPAY_AUTH_KEYS);
+        let auth_keys_are_builtin_default = raw_keys.is_none() && local;
+        let raw_keys = match raw_keys {
+            Some(v) => SecretString::from(v),
+            None if local => SecretString::from(local_defaults::AUTH_KEY.to_owned()),
+            None => {
+                return Err(ConfigError::Missing {
+                    name: SKYPAY_AUTH_KEYS,
+                });
+            }
+        };
+        let mut keys = Vec::new();
+        for key in raw_keys.expose_secret().split(',') {
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(invalid(SKYPAY_AUTH_KEYS, "an empty key in the list"));
+            }
+            if key.chars().count() > 255 {
+                return Err(invalid(
+                    SKYPAY_AUTH_KEYS,
+                    "a key longer than 255 characters",
+                ));
+            }
+            keys.push(SecretString::from(key.to_owned()));
+        }
+        let auth_keys =
+            AuthKeys::new(keys).ok_or_else(|| invalid(SKYPAY_AUTH_KEYS, "no key in the list"))?;
+
+        let prefix_text = required(CONTROL_NUMBER_PREFIX, local_defaults::PREFIX)?;
+        let prefix = Prefix::new(&prefix_text).ok_or_else(|| {
+            invalid(
+                CONTROL_NUMBER_PREFIX,
+                "must be exactly 5 ASCII letters or digits",
+            )
+        })?;
+
+        let encryption = load_encryption(&get)?;
+
+        let allowed_sources = match get(ALLOWED_SOURCE_CIDRS) {
+            None => Vec::new(),
+            Some(list) => parse_cidrs(&list)?,
+        };
+
+        let payout_validity_hours = match get(PAYOUT_VALIDITY_HOURS) {
+            None => DEFAULT_PAYOUT_VALIDITY_HOURS,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|h| (1..=MAX_PAYOUT_VALIDITY_HOURS).contains(h))
+                .ok_or_else(|| {
+                    invalid(
+                        PAYOUT_VALIDITY_HOURS,
+                        format!(
+                            "must be a whole number of hours from 1 to {MAX_PAYOUT_VALIDITY_HOURS}"
+                        ),
+                    )
+                })?,
+        };
+
+        let skypay_api = match get(SKYPAY_API_URL) {
+            None => None,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || reqwest::Url::parse(&url).is_err()
+                {
+                    return Err(invalid(SKYPAY_API_URL, "must be an http(s) URL"));
+                }
+                // SPEC 12.7: the sender is required whenever the API URL is set.
+                let sender = get(SKYPAY_SENDER)
+                    .ok_or(ConfigError::Missing {
+                        name: SKYPAY_SENDER,
+                    })?
+                    .trim()
+                    .to_owned();
+                if sender.chars().count() > 100 {
+                    return Err(invalid(SKYPAY_SENDER, "longer than 100 characters"));
+                }
+                Some(SkyPayApi { url, sender })
+            }
+        };
+
+        Ok(Config {
+            table_name,
+            username,
+            auth_keys,
+            auth_keys_are_builtin_default,
+            prefix,
+            encryption,
+            allowed_sources,
+            payout_validity: chrono::Duration::hours(i64::from(payout_validity_hours)),
+            skypay_api,
+        })
+    }
+
+    /// payout-queue in Lambda pushes for real: it refuses to start without SkyPay's address,
+    /// rather than marking payouts QUEUED that nobody pushed.
+    pub fn require_skypay_api(&self) -> Result<&SkyPayApi, ConfigError> {
+        self.skypay_api.as_ref().ok_or(ConfigError::Missing {
+            name: SKYPAY_API_URL,
+        })
+    }
+
+    /// `ALLOWED_SOURCE_CIDRS`: empty allows any source; otherwise the caller's address must be
+    /// known and inside one of the ranges.
+    pub fn source_allowed(&self, source: Option<IpAddr>) -> bool {
+        if self.allowed_sources.is_empty() {
+            return true;
+        }
+        let Some(ip) = source else { return false };
+        // An IPv4 address may reach us written as IPv4-mapped IPv6.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        self.allowed_sources.iter().any(|net| net.contains(&ip))
+    }
+}
+
+fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: reason.into(),
+    }
+}
+
+fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn parse_cidrs(list: &str) -> Result<Vec<IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| invalid(ALLOWED_SOURCE_CIDRS, format!("{s:?} is not a CIDR range")))
+        })
+        .collect()
+}
+
+fn load_encryption(get: &dyn Fn(&str) -> Option<String>) -> Result<Encryption, ConfigError> {
+    let mode = get(SKYPAY_ENCRYPTION).map(|m| m.trim().to_ascii_lowercase());
+    let key = get(SKYPAY_ENCRYPTION_KEY).map(|k| crate::crypto::derive_key(k.trim().as_bytes()));
+    match (mode.as_deref(), key) {
+        (Some("off"), _) => Ok(Encryption::Off),
+        (None | Some("auto"), None) => Ok(Encryption::Off),
+        (None | Some("auto"), Some(key)) => Ok(Encryption::Auto(key)),
+        (Some("required"), Some(key)) => Ok(Encryption::Required(key)),
+        (Some("required"), None) => Err(ConfigError::Missing {
+            name: SKYPAY_ENCRYPTION_KEY,
+        }),
+        (Some(_), _) => Err(invalid(SKYPAY_ENCRYPTION, "must be auto, required or off")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lambda_env(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = [
+            (TABLE_NAME, "ledger"),
+            (SKYPAY_USERNAME, "AppName@skypay"),
+            (SKYPAY_AUTH_KEYS, "key-one,key-two"),
+            (CONTROL_NUMBER_PREFIX, "SKY01"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in pairs {
+            map.insert(k.to_string(), v.to_string());
+        }
+        Config::load(&|name: &str| map.get(name).cloned(), Defaults::None)
+    }
+
+    fn error_names(result: Result<Config, ConfigError>, var: &str) {
+        let err = result.expect_err("configuration should be refused");
+        assert!(
+            err.to_string().starts_with(var),
+            "error {err} does not name {var}"
+        );
+    }
+
+    #[test]
+    fn lambda_requires_every_variable_and_names_it() {
+        for var in [
+            TABLE_NAME,
+            SKYPAY_USERNAME,
+            SKYPAY_AUTH_KEYS,
+            CONTROL_NUMBER_PREFIX,
+        ] {
+            error_names(lambda_env(&[(var, "")]), var);
+        }
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        error_names(
+            lambda_env(&[(CONTROL_NUMBER_PREFIX, "SKY1")]),
+            CONTROL_NUMBER_PREFIX,
+        );
+        error_names(lambda_env(&[(SKYPAY_AUTH_KEYS, "a,,b")]), SKYPAY_AUTH_KEYS);
+        error_names(
+            lambda_env(&[(PAYOUT_VALIDITY_HOURS, "0")]),
+            PAYOUT_VALIDITY_HOURS,
+        );
+        error_names(
+            lambda_env(&[(PAYOUT_VALIDITY_HOURS, "1.5")]),
+            PAYOUT_VALIDITY_HOURS,
+        );
+        error_names(
+            lambda_env(&[(ALLOWED_SOURCE_CIDRS, "10.0.0.0/33")]),
+            ALLOWED_SOURCE_CIDRS,
+        );
+        error_names(
+            lambda_env(&[(SKYPAY_ENCRYPTION, "sometimes")]),
+            SKYPAY_ENCRYPTION,
+        );
+        error_names(
+            lambda_env(&[(SKYPAY_ENCRYPTION, "required")]),
+            SKYPAY_ENCRYPTION_KEY,
+        );
+        error_names(lambda_env(&[(SKYPAY_API_URL, "ftp://x")]), SKYPAY_API_URL);
+        error_names(
+            lambda_env(&[(SKYPAY_API_URL, "https://skypay.example/api")]),
+            SKYPAY_SENDER,
+        );
+        error_names(lambda_env(&[(TABLE_NAME, "a b")]), TABLE_NAME);
+    }
+
+    #[test]
+    fn several_keys_are_live_and_none_is_shown_by_debug() {
+        let config = lambda_env(&[]).unwrap();
+        assert_eq!(config.auth_keys.len(), 2);
+        assert_eq!(config.auth_keys.current().expose_secret(), "key-one");
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("key-one") && !debug.contains("key-two"),
+            "{debug}"
+        );
+        assert!(!config.auth_keys_are_builtin_default);
+    }
+
+    #[test]
+    fn local_defaults_follow_the_spec() {
+        let config = Config::load(&|_: &str| None, Defaults::Local).unwrap();
+        assert_eq!(config.table_name, "skypay-ledger");
+        assert_eq!(config.username, "AppName@skypay");
+        assert_eq!(config.prefix.as_str(), "SKY01");
+        assert!(config.auth_keys_are_builtin_default);
+        assert_eq!(config.payout_validity, chrono::Duration::hours(168));
+    }
+
+    #[test]
+    fn source_cidrs_allow_and_refuse() {
+        let config =
+            lambda_env(&[(ALLOWED_SOURCE_CIDRS, "203.0.113.0/24, 2001:db8::/32")]).unwrap();
+        assert!(config.source_allowed(Some("203.0.113.9".parse().unwrap())));
+        assert!(config.source_allowed(Some("::ffff:203.0.113.9".parse().unwrap())));
+        assert!(config.source_allowed(Some("2001:db8::1".parse().unwrap())));
+        assert!(!config.source_allowed(Some("198.51.100.1".parse().unwrap())));
+        assert!(!config.source_allowed(None));
+        let open = lambda_env(&[]).unwrap();
+        assert!(open.source_allowed(None));
+    }
+}

@@ -1,0 +1,346 @@
+//! Contracts and receipts: collectionCollect's "collected once".
+//!
+//! A contract is OPEN while its collected total is below `amountDue` and SETTLED once it
+//! reaches it; a contract SkyPay collects for before we registered it is UNREGISTERED (the cash
+//! has changed hands, so it is recorded anyway). The status is never written: DynamoDB compares
+//! `collectedTotal < amountDue` in the condition itself.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::expr::bind;
+use super::item::{Attributes, Item, n, s};
+use super::payouts::money;
+use super::schema::{PARTITION_KEY, SORT_KEY};
+use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use crate::rules::{Amount, ControlNumber};
+use crate::time::SkyPayTime;
+
+const CONTRACT_SK: &str = "CONTRACT";
+const RECEIPT_PREFIX: &str = "RECEIPT#";
+
+fn contract_pk(contract_number: &str) -> String {
+    format!("CONTRACT#{}", key_part(contract_number))
+}
+
+fn contract_key(contract_number: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), s(contract_pk(contract_number))),
+        (SORT_KEY.to_owned(), s(CONTRACT_SK)),
+    ])
+}
+
+/// A repayment a cashier took, as collectionCollect reports it.
+#[derive(Clone, Debug)]
+pub struct Collection {
+    pub contract_number: ControlNumber,
+    pub amount: Amount,
+    /// The phone as SkyPay sent it, and its normal form when it is valid (an informational
+    /// field: a malformed one is recorded and flagged, SPEC section 3).
+    pub phone: String,
+    pub phone_normalised: Option<String>,
+    pub receipt_number: String,
+    pub collected_time: SkyPayTime,
+    pub pay_channel: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CollectOutcome {
+    /// Recorded by this call: 1000.
+    Collected,
+    /// Same contract + payChannel + receiptNumber recorded before: -1015.
+    DuplicateReceipt { same_amount: bool },
+    /// The contract's collected total had already reached amountDue: -1026.
+    Settled,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContractStatus {
+    Open,
+    Settled,
+    Unregistered,
+}
+
+/// `POST /admin/contracts`.
+#[derive(Clone, Debug)]
+pub struct ContractRegistration {
+    pub contract_number: ControlNumber,
+    pub amount_due: Amount,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum RegisterOutcome {
+    /// Registered now (new, or an UNREGISTERED contract adopted): 201.
+    Registered,
+    /// Registered before with the same values: 200.
+    Identical,
+    /// Registered before with different values: 409.
+    Conflict,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractView {
+    pub contract_number: String,
+    pub status: ContractStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_due: Option<String>,
+    pub collected_total: String,
+    /// Collected beyond amountDue (SPEC 12.9: accepted and noted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overpaid_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub receipts: Vec<ReceiptView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptView {
+    pub receipt_number: String,
+    pub pay_channel: u32,
+    pub amount: String,
+    pub phone: String,
+    pub phone_valid: bool,
+    pub collected_time: String,
+    pub recorded_at: String,
+}
+
+impl Ledger {
+    /// collectionCollect: records the receipt and adds its amount to the contract's total,
+    /// atomically, in one `TransactWriteItems`. The receipt must be new; the contract must not
+    /// be settled.
+    pub async fn collect(
+        &self,
+        c: &Collection,
+        ctx: &WriteContext,
+    ) -> Result<CollectOutcome, LedgerError> {
+        let number = c.contract_number.as_str();
+        let mut receipt: Attributes = HashMap::from([
+            (PARTITION_KEY.to_owned(), s(contract_pk(number))),
+            (
+                SORT_KEY.to_owned(),
+                s(format!(
+                    "{RECEIPT_PREFIX}{}#{}",
+                    c.pay_channel,
+                    key_part(&c.receipt_number)
+                )),
+            ),
+            ("kind".to_owned(), s("receipt")),
+            ("contractNumber".to_owned(), s(number)),
+            ("receiptNumber".to_owned(), s(&c.receipt_number)),
+            ("payChannel".to_owned(), n(c.pay_channel)),
+            ("amount".to_owned(), n(c.amount.value())),
+            ("phone".to_owned(), s(&c.phone)),
+            (
+                "phoneValid".to_owned(),
+                AttributeValue::Bool(c.phone_normalised.is_some()),
+            ),
+            ("collectedTime".to_owned(), s(&c.collected_time.text)),
+            (
+                "collectedTimeUtc".to_owned(),
+                s(c.collected_time.utc.to_rfc3339()),
+            ),
+            ("recordedAt".to_owned(), s(ctx.now_text())),
+            ("requestId".to_owned(), s(&ctx.request_id)),
+            ("writeToken".to_owned(), s(&ctx.token)),
+        ]);
+        if let Some(p) = &c.phone_normalised {
+            receipt.insert("phoneNormalised".to_owned(), s(p));
+        }
+        let new_receipt = "attribute_not_exists(#pk)";
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(receipt))
+            .condition_expression(new_receipt)
+            .set_expression_attribute_names(bind(&[new_receipt], vec![]).names)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| LedgerError::build("Put", &e))?;
+
+        let not_settled = "attribute_not_exists(#amountDue) OR #collectedTotal < #amountDue";
+        let add = "SET #contractNumber = if_not_exists(#contractNumber, :cn), \
+             #createdAt = if_not_exists(#createdAt, :now), #kind = :kind, \
+             #updatedAt = :now, #lastCollectedAt = :now \
+             ADD #collectedTotal :amount, #receiptCount :one";
+        let bound = bind(
+            &[not_settled, add],
+            vec![
+                ("cn", s(number)),
+                ("now", s(ctx.now_text())),
+                ("kind", s("contract")),
+                ("amount", n(c.amount.value())),
+                ("one", n(1)),
+            ],
+        );
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(contract_key(number)))
+            .condition_expression(not_settled)
+            .update_expression(add)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .build()
+            .map_err(|e| LedgerError::build("Update", &e))?;
+
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        let Some(reasons) = self.transact(items, ctx).await? else {
+            return Ok(CollectOutcome::Collected);
+        };
+        // SPEC 12.5: the duplicate receipt is checked before the settled contract.
+        if let Some(reason) = failed_condition(&reasons, 0) {
+            let old = reason.item().map(Item);
+            if old.and_then(|o| o.s("writeToken")) == Some(ctx.token.as_str()) {
+                // Our own first attempt was applied but its answer lost; the SDK retried.
+                return Ok(CollectOutcome::Collected);
+            }
+            let same_amount = old.and_then(|o| o.decimal("amount")) == Some(c.amount.value());
+            return Ok(CollectOutcome::DuplicateReceipt { same_amount });
+        }
+        if failed_condition(&reasons, 1).is_some() {
+            return Ok(CollectOutcome::Settled);
+        }
+        Err(LedgerError::Corrupt {
+            key: contract_pk(number),
+            what: "a cancelled transaction without a failed condition",
+        })
+    }
+
+    /// Registers a contract, or adopts an UNREGISTERED one (SPEC 12.9). One conditional
+    /// `UpdateItem`; a re-post is compared by value with what is stored.
+    pub async fn register_contract(
+        &self,
+        r: &ContractRegistration,
+        ctx: &WriteContext,
+    ) -> Result<RegisterOutcome, LedgerError> {
+        let number = r.contract_number.as_str();
+        let condition = "attribute_not_exists(#amountDue)";
+        let mut set = vec![
+            "#amountDue = :amountDue",
+            "#contractNumber = if_not_exists(#contractNumber, :cn)",
+            "#createdAt = if_not_exists(#createdAt, :now)",
+            "#collectedTotal = if_not_exists(#collectedTotal, :zero)",
+            "#receiptCount = if_not_exists(#receiptCount, :zero)",
+            "#registeredAt = :now",
+            "#updatedAt = :now",
+            "#kind = :kind",
+        ];
+        if r.name.is_some() {
+            set.push("#name = :name");
+        }
+        if r.phone.is_some() {
+            set.push("#phone = :phone");
+        }
+        let update = format!("SET {}", set.join(", "));
+        let bound = bind(
+            &[condition, &update],
+            vec![
+                ("amountDue", n(r.amount_due.value())),
+                ("cn", s(number)),
+                ("now", s(ctx.now_text())),
+                ("zero", n(0)),
+                ("kind", s("contract")),
+                ("name", s(r.name.clone().unwrap_or_default())),
+                ("phone", s(r.phone.clone().unwrap_or_default())),
+            ],
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(contract_key(number)))
+            .condition_expression(condition)
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .return_values(ReturnValue::None)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(RegisterOutcome::Registered),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let Some(old) = failed.item().map(Item) else {
+                        return Err(LedgerError::Corrupt {
+                            key: contract_pk(number),
+                            what: "registration refused without the item",
+                        });
+                    };
+                    let identical = old.decimal("amountDue") == Some(r.amount_due.value())
+                        && old.s("name") == r.name.as_deref()
+                        && old.s("phone") == r.phone.as_deref();
+                    Ok(if identical {
+                        RegisterOutcome::Identical
+                    } else {
+                        RegisterOutcome::Conflict
+                    })
+                }
+                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// A contract with its receipts (one strongly consistent query).
+    pub async fn contract(
+        &self,
+        contract_number: &str,
+    ) -> Result<Option<ContractView>, LedgerError> {
+        let items = self.partition(contract_pk(contract_number)).await?;
+        let mut meta = None;
+        let mut receipts = Vec::new();
+        for attrs in &items {
+            let item = Item(attrs);
+            match item.s(SORT_KEY) {
+                Some(CONTRACT_SK) => meta = Some(item),
+                Some(sk) if sk.starts_with(RECEIPT_PREFIX) => receipts.push(ReceiptView {
+                    receipt_number: item.s("receiptNumber").unwrap_or_default().to_owned(),
+                    pay_channel: item.u32("payChannel").unwrap_or(0),
+                    amount: money(item.decimal("amount").unwrap_or_default()),
+                    phone: item.s("phone").unwrap_or_default().to_owned(),
+                    phone_valid: item.bool("phoneValid").unwrap_or(false),
+                    collected_time: item.s("collectedTime").unwrap_or_default().to_owned(),
+                    recorded_at: item.s("recordedAt").unwrap_or_default().to_owned(),
+                }),
+                _ => {}
+            }
+        }
+        let Some(meta) = meta else { return Ok(None) };
+        receipts.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
+        let total = meta.decimal("collectedTotal").unwrap_or(Decimal::ZERO);
+        let due = meta.decimal("amountDue");
+        let status = match due {
+            None => ContractStatus::Unregistered,
+            Some(d) if total >= d => ContractStatus::Settled,
+            Some(_) => ContractStatus::Open,
+        };
+        Ok(Some(ContractView {
+            contract_number: meta
+                .s("contractNumber")
+                .unwrap_or(contract_number)
+                .to_owned(),
+            status,
+            amount_due: due.map(money),
+            collected_total: money(total),
+            overpaid_by: due.filter(|d| total > *d).map(|d| money(total - d)),
+            name: meta.s("name").map(str::to_owned),
+            phone: meta.s("phone").map(str::to_owned),
+            receipts,
+        }))
+    }
+}

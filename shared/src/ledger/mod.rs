@@ -1,0 +1,246 @@
+//! The DynamoDB ledger (SPEC section 8).
+//!
+//! One table holds four kinds of item, grouped so that one query by partition key reads
+//! everything about one payout or one contract:
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | payout | `PAYOUT#<controlNumber>` | `PAYOUT` |
+//! | payout event (a payoutQueuePayout callback) | `PAYOUT#<controlNumber>` | `EVENT#<payType>#<dealTime>` |
+//! | contract | `CONTRACT#<contractNumber>` | `CONTRACT` |
+//! | receipt (a collectionCollect) | `CONTRACT#<contractNumber>` | `RECEIPT#<payChannel>#<receiptNumber>` |
+//!
+//! Every write that SkyPay's calls cause is one conditional request: an `UpdateItem` for
+//! payoutPayout, a `TransactWriteItems` of two items for collectionCollect and for a status
+//! callback. A failed condition is classified from what DynamoDB returns with it
+//! (`ReturnValuesOnConditionCheckFailure=ALL_OLD`, or the transaction's cancellation reasons),
+//! never by a second read. See `docs/ledger.md` for the full item layout.
+
+mod contracts;
+mod expr;
+pub mod item;
+mod payouts;
+pub mod schema;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
+use chrono::{DateTime, Utc};
+
+pub use contracts::{
+    CollectOutcome, Collection, ContractRegistration, ContractStatus, ContractView, ReceiptView,
+    RegisterOutcome,
+};
+pub use payouts::{
+    CreateOutcome, EventEffect, EventOutcome, EventView, LeaseOutcome, NewPayout, PayOutcome,
+    Payment, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView, PushOutcome,
+};
+
+/// A ledger failure: the endpoint is down, throttled or slow, or an item is not what the code
+/// wrote. Answered -1009; the message is for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("DynamoDB {operation} failed: {message}")]
+    Dynamo {
+        operation: &'static str,
+        message: String,
+    },
+    #[error("could not build the {what} request: {message}")]
+    Build { what: &'static str, message: String },
+    #[error("ledger item {key} is malformed: {what}")]
+    Corrupt { key: String, what: &'static str },
+}
+
+impl LedgerError {
+    pub(crate) fn dynamo<E, R>(operation: &'static str, error: &SdkError<E, R>) -> LedgerError
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        LedgerError::Dynamo {
+            operation,
+            message: DisplayErrorContext(error).to_string(),
+        }
+    }
+
+    pub(crate) fn build(what: &'static str, error: &dyn std::fmt::Display) -> LedgerError {
+        LedgerError::Build {
+            what,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Who is writing, and when. `token` is unique to one call of ours (not to SkyPay's request:
+/// SkyPay's retry is a new call); it is stored with the write so that when the SDK retries a
+/// request whose first attempt was applied but not answered, we recognise our own write
+/// instead of mistaking it for an earlier call.
+#[derive(Clone, Debug)]
+pub struct WriteContext {
+    pub token: String,
+    pub request_id: String,
+    pub now: DateTime<Utc>,
+}
+
+impl WriteContext {
+    pub fn new(request_id: impl Into<String>) -> WriteContext {
+        WriteContext {
+            token: random_token(),
+            request_id: request_id.into(),
+            now: Utc::now(),
+        }
+    }
+
+    pub(crate) fn now_text(&self) -> String {
+        self.now
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+/// 128 random bits as 32 hex characters: fits DynamoDB's 36-character ClientRequestToken.
+pub fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+#[derive(Clone)]
+pub struct Ledger {
+    client: Client,
+    table: Arc<str>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("table", &self.table)
+            .finish()
+    }
+}
+
+/// How often a transaction is tried again when DynamoDB cancels it for a conflict with another
+/// transaction on the same items (possible under concurrency on real DynamoDB).
+const CONFLICT_ATTEMPTS: u32 = 3;
+
+impl Ledger {
+    pub fn new(client: Client, table: impl Into<Arc<str>>) -> Ledger {
+        Ledger {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Creates the table if missing (local server and tests; in AWS the template owns it).
+    pub async fn ensure_table(&self) -> Result<(), LedgerError> {
+        schema::ensure_table(&self.client, &self.table).await
+    }
+
+    /// Every item of one partition, strongly consistent, all pages.
+    pub(crate) async fn partition(&self, pk: String) -> Result<Vec<item::Attributes>, LedgerError> {
+        let condition = "#pk = :pk";
+        let bound = expr::bind(&[condition], vec![("pk", item::s(pk))]);
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(self.table())
+                .key_condition_expression(condition)
+                .set_expression_attribute_names(bound.names.clone())
+                .set_expression_attribute_values(bound.values.clone())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| LedgerError::dynamo("Query", &e))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Runs one transaction. Returns the cancellation reasons when DynamoDB cancelled it for a
+    /// failed condition; retries (a bounded number of times) when it cancelled it only for a
+    /// conflict with a concurrent transaction.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        ctx: &WriteContext,
+    ) -> Result<Option<Vec<CancellationReason>>, LedgerError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .client_request_token(&ctx.token)
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(None),
+                Err(e) => e,
+            };
+            let reasons = match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    c.cancellation_reasons().to_vec()
+                }
+                _ => return Err(LedgerError::dynamo("TransactWriteItems", &error)),
+            };
+            let failed_condition = reasons
+                .iter()
+                .any(|r| r.code() == Some("ConditionalCheckFailed"));
+            if failed_condition {
+                return Ok(Some(reasons));
+            }
+            let conflict = reasons
+                .iter()
+                .any(|r| r.code() == Some("TransactionConflict"));
+            if !conflict || attempt >= CONFLICT_ATTEMPTS {
+                return Err(LedgerError::dynamo("TransactWriteItems", &error));
+            }
+            // A short, jittered pause before trying again.
+            let pause = 10 * u64::from(attempt) + u64::from(rand::random::<u8>() % 10);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+    }
+}
+
+/// The reason for item `index` of a cancelled transaction, when its condition failed.
+pub(crate) fn failed_condition(
+    reasons: &[CancellationReason],
+    index: usize,
+) -> Option<&CancellationReason> {
+    reasons
+        .get(index)
+        .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+}
+
+/// Key parts taken from what SkyPay sent. Keys have size limits and SkyPay's values do not, so
+/// an overlong or odd value is replaced by its SHA-256 (the original is kept in the item).
+pub(crate) fn key_part(text: &str) -> String {
+    let plain =
+        !text.is_empty() && text.len() <= 64 && text.chars().all(|c| !c.is_control() && c != '#');
+    if plain {
+        text.to_owned()
+    } else {
+        use sha2::Digest;
+        format!(
+            "sha256:{}",
+            hex::encode(sha2::Sha256::digest(text.as_bytes()))
+        )
+    }
+}

@@ -1,0 +1,801 @@
+//! Payouts: registration, payoutPayout's "paid once", and the status callbacks.
+//!
+//! A payout's status is derived from a handful of *facts* on its item, each written at most
+//! once and never taken back, so that every callback is one request whatever the payout's
+//! current state, and the result does not depend on arrival order:
+//!
+//! | fact | written by |
+//! |---|---|
+//! | `queueStatus` PENDING / QUEUED / REJECTED | payout-queue (registration and push outcome) |
+//! | `uploadedAt` | payType 1 |
+//! | `paidAt` (+ `payTime`, `paidChannel`, `paidBy`) | payoutPayout, payType 2 |
+//! | `closedAs` CANCELLED / FAILED, first one wins | payType 3, 4 |
+//! | `finals`, the set of final outcomes reported | payoutPayout, payType 2, 3, 4, REJECTED |
+//!
+//! Status = PAID if paid, else the closing status if closed, else REJECTED if rejected, else
+//! UPLOADED if uploaded, else the queue status. `anomaly` = more than one final outcome was
+//! reported (PAID and CANCELLED, say), in whichever order they came.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::expr::bind;
+use super::item::{Attributes, Item, n, s, ss};
+use super::schema::{PARTITION_KEY, SORT_KEY};
+use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use crate::rules::{Amount, ControlNumber, PayoutChannel};
+use crate::time::SkyPayTime;
+
+const PAYOUT_SK: &str = "PAYOUT";
+const EVENT_PREFIX: &str = "EVENT#";
+/// Unpaid payouts may be deleted this long after they expire; paid ones never are.
+const UNPAID_RETENTION_DAYS: i64 = 400;
+
+pub(crate) fn payout_pk(control_number: &str) -> String {
+    format!("PAYOUT#{}", key_part(control_number))
+}
+
+fn payout_key(control_number: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), s(payout_pk(control_number))),
+        (SORT_KEY.to_owned(), s(PAYOUT_SK)),
+    ])
+}
+
+/// What payoutPayout may pay: registered, queued (or uploaded), not paid, not closed, not
+/// expired. `status_of` below is the same rule read from an item.
+const PAYABLE: &str = "attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
+     AND #expiresAt > :nowEpoch \
+     AND (#queueStatus = :QUEUED OR (#queueStatus = :PENDING AND attribute_exists(#uploadedAt)))";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutStatus {
+    Pending,
+    Queued,
+    Uploaded,
+    Paid,
+    Cancelled,
+    Failed,
+    Rejected,
+}
+
+impl PayoutStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Pending => "PENDING",
+            PayoutStatus::Queued => "QUEUED",
+            PayoutStatus::Uploaded => "UPLOADED",
+            PayoutStatus::Paid => "PAID",
+            PayoutStatus::Cancelled => "CANCELLED",
+            PayoutStatus::Failed => "FAILED",
+            PayoutStatus::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// The status an item's facts give; `None` for an item that only holds callbacks for a control
+/// number we never registered (an orphan).
+fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
+    let queue = item.s("queueStatus")?;
+    Some(if item.has("paidAt") {
+        PayoutStatus::Paid
+    } else if item.s("closedAs") == Some("CANCELLED") {
+        PayoutStatus::Cancelled
+    } else if item.s("closedAs") == Some("FAILED") {
+        PayoutStatus::Failed
+    } else if queue == "REJECTED" {
+        PayoutStatus::Rejected
+    } else if item.has("uploadedAt") {
+        PayoutStatus::Uploaded
+    } else if queue == "QUEUED" {
+        PayoutStatus::Queued
+    } else {
+        PayoutStatus::Pending
+    })
+}
+
+/// A cashier's payout, as payoutPayout reports it.
+#[derive(Clone, Debug)]
+pub struct Payment {
+    pub channel: u32,
+    pub pay_time: SkyPayTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PayOutcome {
+    /// Marked PAID by this call: 1000.
+    Paid,
+    /// Paid before: -1026.
+    AlreadyPaid {
+        pay_time: Option<String>,
+        channel: Option<u32>,
+    },
+    /// Unknown, not yet payable, closed, rejected or expired: -1012.
+    NotPayable { reason: &'static str },
+}
+
+/// A payoutQueuePayout callback, as stored. Values are kept as SkyPay sent them; the key is
+/// controlNumber + payType + dealTime as sent (SPEC 12.4).
+#[derive(Clone, Debug)]
+pub struct PayoutEvent {
+    pub control_number: String,
+    pub pay_type: String,
+    pub deal_time: String,
+    pub deal_time_utc: Option<DateTime<Utc>>,
+    pub fail_description: Option<String>,
+    pub reference_number: Option<String>,
+    /// What the event does to a registered payout; `None` when it is only recorded (payType 6,
+    /// or an event too malformed to apply).
+    pub effect: Option<EventEffect>,
+    /// Why the event is malformed or unusual, for the record and the warn log.
+    pub issues: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventEffect {
+    /// payType 1
+    Uploaded,
+    /// payType 2
+    Paid,
+    /// payType 3
+    Cancelled,
+    /// payType 4
+    Failed,
+    /// payType 5: the new referenceNumber is read from the event itself.
+    AmendedSuccess,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventOutcome {
+    Stored,
+    Duplicate,
+}
+
+/// A payout to register (payout-queue).
+#[derive(Clone, Debug)]
+pub struct NewPayout {
+    pub control_number: ControlNumber,
+    pub amount: Amount,
+    pub channel: PayoutChannel,
+    pub expires_at: DateTime<Utc>,
+    /// The validated instruction, canonical JSON: a re-post is compared with it by value.
+    pub instruction: String,
+    /// QUEUED for shop pickups; PENDING, with a push lease, for pushed channels.
+    pub status: PayoutStatus,
+    /// For pushed channels: how long this call holds the right to push.
+    pub lease_seconds: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum CreateOutcome {
+    Created,
+    /// The control number is taken. The view is `None` when only orphan callbacks hold it.
+    Exists(Option<PayoutView>),
+}
+
+#[derive(Clone, Debug)]
+pub enum LeaseOutcome {
+    /// This call may push now.
+    Acquired { attempts: u32 },
+    /// The payout is not PENDING, holds a different instruction, or another push is in flight.
+    Refused(Option<PayoutView>),
+}
+
+/// How a push ended, as payout-queue records it.
+#[derive(Clone, Debug)]
+pub enum PushOutcome {
+    Queued {
+        code: String,
+        description: String,
+    },
+    Rejected {
+        code: String,
+        description: String,
+    },
+    /// Still PENDING: the lease is released so that the next delivery can push again.
+    Transient {
+        description: String,
+    },
+}
+
+/// A payout as the admin routes and the tests read it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutView {
+    pub control_number: String,
+    pub status: PayoutStatus,
+    pub amount: String,
+    pub withdraw_channel: u32,
+    /// Manila time, `yyyy-MM-dd HH:mm:ss`.
+    pub expires_at: String,
+    pub anomaly: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_channel: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skypay_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skypay_description: Option<String>,
+    pub push_attempts: u32,
+    pub created_at: String,
+    pub instruction: serde_json::Value,
+    pub events: Vec<EventView>,
+    /// Internal: whether a push lease is live, for the re-post rule (SPEC 12.8).
+    #[serde(skip)]
+    pub lease_until: Option<i64>,
+    /// Internal: the canonical instruction, compared by value on a re-post.
+    #[serde(skip)]
+    pub instruction_text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    pub pay_type: String,
+    pub deal_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<String>,
+    pub received_at: String,
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
+}
+
+impl Ledger {
+    /// payoutPayout: marks a payable payout PAID with one conditional `UpdateItem`. A failed
+    /// condition is classified from the item DynamoDB returns with it.
+    pub async fn pay_out(
+        &self,
+        control_number: &ControlNumber,
+        payment: &Payment,
+        ctx: &WriteContext,
+    ) -> Result<PayOutcome, LedgerError> {
+        let update = "SET #paidAt = :now, #paidBy = :via, #payTime = :payTime, \
+             #payTimeUtc = :payTimeUtc, #paidChannel = :channel, #paidRequestId = :requestId, \
+             #paidToken = :token, #updatedAt = :now \
+             ADD #finals :paidSet REMOVE #ttl";
+        let bound = bind(
+            &[update, PAYABLE],
+            vec![
+                ("now", s(ctx.now_text())),
+                ("nowEpoch", n(ctx.now.timestamp())),
+                ("via", s("payoutPayout")),
+                ("payTime", s(&payment.pay_time.text)),
+                ("payTimeUtc", s(payment.pay_time.utc.to_rfc3339())),
+                ("channel", n(payment.channel)),
+                ("requestId", s(&ctx.request_id)),
+                ("token", s(&ctx.token)),
+                ("paidSet", ss(&["PAID"])),
+                ("QUEUED", s("QUEUED")),
+                ("PENDING", s("PENDING")),
+            ],
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number.as_str())))
+            .update_expression(update)
+            .condition_expression(PAYABLE)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PayOutcome::Paid),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(classify_unpayable(failed.item().map(Item), ctx))
+                }
+                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// payoutQueuePayout: stores the event once and applies its effect, in one request.
+    pub async fn record_event(
+        &self,
+        event: &PayoutEvent,
+        ctx: &WriteContext,
+    ) -> Result<EventOutcome, LedgerError> {
+        let pk = payout_pk(or_dash(&event.control_number));
+        let sk = format!(
+            "{EVENT_PREFIX}{}#{}",
+            key_part(or_dash(&event.pay_type)),
+            key_part(or_dash(&event.deal_time))
+        );
+        let mut item: Attributes = HashMap::from([
+            (PARTITION_KEY.to_owned(), s(&pk)),
+            (SORT_KEY.to_owned(), s(sk)),
+            ("kind".to_owned(), s("payoutEvent")),
+            ("controlNumber".to_owned(), s(&event.control_number)),
+            ("payType".to_owned(), s(&event.pay_type)),
+            ("dealTime".to_owned(), s(&event.deal_time)),
+            ("receivedAt".to_owned(), s(ctx.now_text())),
+            ("requestId".to_owned(), s(&ctx.request_id)),
+            (
+                "applied".to_owned(),
+                AttributeValue::Bool(event.effect.is_some()),
+            ),
+        ]);
+        if let Some(utc) = event.deal_time_utc {
+            item.insert("dealTimeUtc".to_owned(), s(utc.to_rfc3339()));
+        }
+        if let Some(d) = &event.fail_description {
+            item.insert("failDescription".to_owned(), s(d));
+        }
+        if let Some(r) = &event.reference_number {
+            item.insert("referenceNumber".to_owned(), s(r));
+        }
+        if !event.issues.is_empty() {
+            item.insert(
+                "issues".to_owned(),
+                AttributeValue::L(event.issues.iter().map(s).collect()),
+            );
+        }
+        let new_only = "attribute_not_exists(#pk)";
+        let names = bind(&[new_only], vec![]).names;
+
+        let Some(effect) = event.effect else {
+            // Recorded only: one conditional PutItem.
+            let result = self
+                .client
+                .put_item()
+                .table_name(self.table())
+                .set_item(Some(item))
+                .condition_expression(new_only)
+                .set_expression_attribute_names(names)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(EventOutcome::Stored),
+                Err(e) => match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(_)) => {
+                        Ok(EventOutcome::Duplicate)
+                    }
+                    _ => Err(LedgerError::dynamo("PutItem", &e)),
+                },
+            };
+        };
+
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression(new_only)
+            .set_expression_attribute_names(names)
+            .build()
+            .map_err(|e| LedgerError::build("Put", &e))?;
+
+        let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
+                      #lastEventAt = :now";
+        let update = match effect {
+            EventEffect::Uploaded => {
+                format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now)")
+            }
+            EventEffect::Paid => format!(
+                "SET {common}, #paidAt = if_not_exists(#paidAt, :now), \
+                 #paidBy = if_not_exists(#paidBy, :via), \
+                 #payTime = if_not_exists(#payTime, :dealTime) \
+                 ADD #finals :final REMOVE #ttl"
+            ),
+            EventEffect::Cancelled | EventEffect::Failed => {
+                let describe = if event.fail_description.is_some() {
+                    ", #failDescription = if_not_exists(#failDescription, :failDescription)"
+                } else {
+                    ""
+                };
+                format!(
+                    "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
+                     #closedAt = if_not_exists(#closedAt, :now){describe} ADD #finals :final"
+                )
+            }
+            EventEffect::AmendedSuccess => format!("SET {common}"),
+        };
+        let closing = match effect {
+            EventEffect::Cancelled => "CANCELLED",
+            EventEffect::Failed => "FAILED",
+            _ => "PAID",
+        };
+        let bound = bind(
+            &[&update],
+            vec![
+                ("cn", s(&event.control_number)),
+                ("now", s(ctx.now_text())),
+                ("via", s("payoutQueuePayout")),
+                ("dealTime", s(&event.deal_time)),
+                ("final", ss(&[closing])),
+                ("closing", s(closing)),
+                (
+                    "failDescription",
+                    s(event.fail_description.clone().unwrap_or_default()),
+                ),
+            ],
+        );
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(payout_key(&event.control_number)))
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .build()
+            .map_err(|e| LedgerError::build("Update", &e))?;
+
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        match self.transact(items, ctx).await? {
+            None => Ok(EventOutcome::Stored),
+            // The event is already stored: a duplicate, a no-op (SPEC section 6).
+            Some(reasons) if failed_condition(&reasons, 0).is_some() => Ok(EventOutcome::Duplicate),
+            Some(_) => Err(LedgerError::Corrupt {
+                key: pk,
+                what: "an unconditional update failed its condition",
+            }),
+        }
+    }
+
+    /// Registers a payout: one conditional `PutItem` (the control number must be new).
+    pub async fn create_payout(
+        &self,
+        payout: &NewPayout,
+        ctx: &WriteContext,
+    ) -> Result<CreateOutcome, LedgerError> {
+        let expires = payout.expires_at;
+        let mut item: Attributes = HashMap::from([
+            (
+                PARTITION_KEY.to_owned(),
+                s(payout_pk(payout.control_number.as_str())),
+            ),
+            (SORT_KEY.to_owned(), s(PAYOUT_SK)),
+            ("kind".to_owned(), s("payout")),
+            (
+                "controlNumber".to_owned(),
+                s(payout.control_number.as_str()),
+            ),
+            ("queueStatus".to_owned(), s(payout.status.as_str())),
+            ("amount".to_owned(), n(payout.amount.value())),
+            ("withdrawChannel".to_owned(), n(payout.channel.code())),
+            ("expiresAt".to_owned(), n(expires.timestamp())),
+            (
+                "expiresAtText".to_owned(),
+                s(SkyPayTime::from_utc(expires).text),
+            ),
+            ("instruction".to_owned(), s(&payout.instruction)),
+            ("createdAt".to_owned(), s(ctx.now_text())),
+            ("updatedAt".to_owned(), s(ctx.now_text())),
+            ("requestId".to_owned(), s(&ctx.request_id)),
+            (
+                "ttl".to_owned(),
+                n((expires + chrono::Duration::days(UNPAID_RETENTION_DAYS)).timestamp()),
+            ),
+        ]);
+        if let Some(lease) = payout.lease_seconds {
+            item.insert("pushAttempts".to_owned(), n(1));
+            item.insert("leaseUntil".to_owned(), n(ctx.now.timestamp() + lease));
+            item.insert("leaseToken".to_owned(), s(&ctx.token));
+        } else {
+            item.insert("pushAttempts".to_owned(), n(0));
+        }
+        let condition = "attribute_not_exists(#pk)";
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_names(bind(&[condition], vec![]).names)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let view = match failed.item() {
+                        Some(old) => view_of(Item(old), Vec::new())?,
+                        None => None,
+                    };
+                    Ok(CreateOutcome::Exists(view))
+                }
+                _ => Err(LedgerError::dynamo("PutItem", &e)),
+            },
+        }
+    }
+
+    /// Takes the right to push a PENDING payout again (a redelivery): the instruction must be
+    /// the same and no other push may be in flight. One conditional `UpdateItem`.
+    pub async fn acquire_push_lease(
+        &self,
+        control_number: &ControlNumber,
+        instruction: &str,
+        lease_seconds: i64,
+        ctx: &WriteContext,
+    ) -> Result<LeaseOutcome, LedgerError> {
+        let condition = "#queueStatus = :PENDING AND #instruction = :instruction \
+             AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
+             AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)";
+        let update = "SET #leaseUntil = :leaseUntil, #leaseToken = :token, #updatedAt = :now \
+             ADD #pushAttempts :one";
+        let bound = bind(
+            &[condition, update],
+            vec![
+                ("PENDING", s("PENDING")),
+                ("instruction", s(instruction)),
+                ("nowEpoch", n(ctx.now.timestamp())),
+                ("leaseUntil", n(ctx.now.timestamp() + lease_seconds)),
+                ("token", s(&ctx.token)),
+                ("now", s(ctx.now_text())),
+                ("one", n(1)),
+            ],
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number.as_str())))
+            .condition_expression(condition)
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(LeaseOutcome::Acquired {
+                attempts: out
+                    .attributes()
+                    .map(|a| Item(a).u32("pushAttempts").unwrap_or(1))
+                    .unwrap_or(1),
+            }),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    let view = match failed.item() {
+                        Some(old) => view_of(Item(old), Vec::new())?,
+                        None => None,
+                    };
+                    Ok(LeaseOutcome::Refused(view))
+                }
+                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// Records how a push ended. Conditional on still holding the lease, so a late answer of an
+    /// abandoned push cannot overwrite a newer one. Returns false when the lease was lost.
+    pub async fn finish_push(
+        &self,
+        control_number: &ControlNumber,
+        outcome: &PushOutcome,
+        ctx: &WriteContext,
+    ) -> Result<bool, LedgerError> {
+        let condition = "#leaseToken = :token AND #queueStatus = :PENDING";
+        let (update, status, code, description) = match outcome {
+            PushOutcome::Queued { code, description } => (
+                "SET #queueStatus = :status, #skypayCode = :code, \
+                 #skypayDescription = :description, #pushedAt = :now, #updatedAt = :now \
+                 REMOVE #leaseUntil, #leaseToken, #lastPushError",
+                "QUEUED",
+                code.as_str(),
+                description.as_str(),
+            ),
+            PushOutcome::Rejected { code, description } => (
+                "SET #queueStatus = :status, #skypayCode = :code, \
+                 #skypayDescription = :description, #pushedAt = :now, #updatedAt = :now \
+                 ADD #finals :rejectedSet REMOVE #leaseUntil, #leaseToken",
+                "REJECTED",
+                code.as_str(),
+                description.as_str(),
+            ),
+            PushOutcome::Transient { description } => (
+                "SET #lastPushError = :description, #updatedAt = :now \
+                 REMOVE #leaseUntil, #leaseToken",
+                "PENDING",
+                "",
+                description.as_str(),
+            ),
+        };
+        let bound = bind(
+            &[condition, update],
+            vec![
+                ("token", s(&ctx.token)),
+                ("PENDING", s("PENDING")),
+                ("status", s(status)),
+                ("code", s(code)),
+                ("description", s(description)),
+                ("now", s(ctx.now_text())),
+                ("rejectedSet", ss(&["REJECTED"])),
+            ],
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number.as_str())))
+            .condition_expression(condition)
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
+            },
+        }
+    }
+
+    /// A payout with its callbacks (one strongly consistent query). `Ok(None)` when nothing is
+    /// stored under the number.
+    pub async fn payout(&self, control_number: &str) -> Result<Option<PayoutLookup>, LedgerError> {
+        let items = self.partition(payout_pk(control_number)).await?;
+        let mut meta = None;
+        let mut events = Vec::new();
+        for attrs in &items {
+            let item = Item(attrs);
+            match item.s(SORT_KEY) {
+                Some(PAYOUT_SK) => meta = Some(item),
+                Some(sk) if sk.starts_with(EVENT_PREFIX) => events.push(event_view(item)),
+                _ => {}
+            }
+        }
+        if meta.is_none() && events.is_empty() {
+            return Ok(None);
+        }
+        let view = match meta {
+            Some(item) => view_of(item, events.clone())?,
+            None => None,
+        };
+        Ok(Some(match view {
+            Some(view) => PayoutLookup::Payout(Box::new(view)),
+            None => PayoutLookup::Orphan(events),
+        }))
+    }
+}
+
+/// What is stored under a control number.
+#[derive(Clone, Debug)]
+pub enum PayoutLookup {
+    Payout(Box<PayoutView>),
+    /// Only callbacks for a number we never registered.
+    Orphan(Vec<EventView>),
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+/// Why payoutPayout's condition failed, from the item as it was.
+fn classify_unpayable(item: Option<Item<'_>>, ctx: &WriteContext) -> PayOutcome {
+    let Some(item) = item else {
+        return PayOutcome::NotPayable {
+            reason: "unknown control number",
+        };
+    };
+    if item.has("paidAt") {
+        // The SDK retried a request whose first attempt was applied: this call paid it.
+        if item.s("paidToken") == Some(ctx.token.as_str()) {
+            return PayOutcome::Paid;
+        }
+        return PayOutcome::AlreadyPaid {
+            pay_time: item.s("payTime").map(str::to_owned),
+            channel: item
+                .u32("paidChannel")
+                .or_else(|| item.u32("withdrawChannel")),
+        };
+    }
+    let reason = match status_of(item) {
+        None => "unknown control number",
+        Some(PayoutStatus::Pending) => "not yet queued at SkyPay",
+        Some(PayoutStatus::Cancelled) => "cancelled",
+        Some(PayoutStatus::Failed) => "failed",
+        Some(PayoutStatus::Rejected) => "rejected by SkyPay",
+        Some(_)
+            if item
+                .i64("expiresAt")
+                .is_none_or(|e| e <= ctx.now.timestamp()) =>
+        {
+            "expired"
+        }
+        Some(_) => "not payable",
+    };
+    PayOutcome::NotPayable { reason }
+}
+
+fn event_view(item: Item<'_>) -> EventView {
+    EventView {
+        pay_type: item.s("payType").unwrap_or_default().to_owned(),
+        deal_time: item.s("dealTime").unwrap_or_default().to_owned(),
+        fail_description: item.s("failDescription").map(str::to_owned),
+        reference_number: item.s("referenceNumber").map(str::to_owned),
+        received_at: item.s("receivedAt").unwrap_or_default().to_owned(),
+        applied: item.bool("applied").unwrap_or(false),
+        issues: item
+            .string_list("issues")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+/// The payout an item holds, or `None` for an orphan (callbacks only).
+fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutView>, LedgerError> {
+    let Some(status) = status_of(item) else {
+        return Ok(None);
+    };
+    let key = item.s("controlNumber").unwrap_or_default().to_owned();
+    let corrupt = |what| LedgerError::Corrupt {
+        key: key.clone(),
+        what,
+    };
+    let amount = item.decimal("amount").ok_or_else(|| corrupt("amount"))?;
+    let expires_at = item.i64("expiresAt").ok_or_else(|| corrupt("expiresAt"))?;
+    let expires_at = DateTime::from_timestamp(expires_at, 0).ok_or_else(|| corrupt("expiresAt"))?;
+    events.sort_by(|a, b| (&a.deal_time, &a.pay_type).cmp(&(&b.deal_time, &b.pay_type)));
+    // The newest amended reference (payType 5), else the upload's (payType 1): the same answer
+    // whatever order the callbacks came in.
+    let reference_number = events
+        .iter()
+        .rev()
+        .find(|e| e.applied && e.pay_type == "5" && e.reference_number.is_some())
+        .or_else(|| {
+            events
+                .iter()
+                .find(|e| e.applied && e.pay_type == "1" && e.reference_number.is_some())
+        })
+        .and_then(|e| e.reference_number.clone());
+    let instruction_text = item.s("instruction").unwrap_or("{}").to_owned();
+    Ok(Some(PayoutView {
+        control_number: key.clone(),
+        status,
+        amount: money(amount),
+        withdraw_channel: item
+            .u32("withdrawChannel")
+            .ok_or_else(|| corrupt("withdrawChannel"))?,
+        expires_at: SkyPayTime::from_utc(expires_at).text,
+        anomaly: item.string_set("finals").len() > 1,
+        reference_number,
+        fail_description: item.s("failDescription").map(str::to_owned),
+        pay_time: item.s("payTime").map(str::to_owned),
+        paid_channel: item.u32("paidChannel"),
+        skypay_code: item
+            .s("skypayCode")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+        skypay_description: item.s("skypayDescription").map(str::to_owned),
+        push_attempts: item.u32("pushAttempts").unwrap_or(0),
+        created_at: item.s("createdAt").unwrap_or_default().to_owned(),
+        instruction: serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
+        events,
+        lease_until: item.i64("leaseUntil"),
+        instruction_text,
+    }))
+}
+
+/// Money as a decimal string with two places: `3400.00`.
+pub(crate) fn money(value: Decimal) -> String {
+    let mut v = value;
+    v.rescale(2);
+    v.to_string()
+}

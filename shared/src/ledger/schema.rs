@@ -1,0 +1,122 @@
+//! The ledger table's schema: the one source of truth for the code that creates the table
+//! locally and for `template.yaml` (a test checks that they agree).
+//!
+//! One table, string keys `pk`/`sk`, on-demand billing, TTL on `ttl`, streams with new and old
+//! images. No secondary index: every read the gateway makes is by partition key.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
+
+use super::LedgerError;
+use aws_sdk_dynamodb::types::TableStatus;
+use std::time::Duration;
+
+pub const PARTITION_KEY: &str = "pk";
+pub const SORT_KEY: &str = "sk";
+/// Epoch seconds after which DynamoDB may delete the item (SPEC section 8).
+pub const TTL_ATTRIBUTE: &str = "ttl";
+pub const STREAM_VIEW: &str = "NEW_AND_OLD_IMAGES";
+pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
+
+/// The key schema as (attribute, key type, attribute type), in order.
+pub const KEYS: [(&str, &str, &str); 2] = [(PARTITION_KEY, "HASH", "S"), (SORT_KEY, "RANGE", "S")];
+
+/// Creates the table if it does not exist, and turns TTL on. Safe to call at every start.
+pub async fn ensure_table(client: &Client, table: &str) -> Result<(), LedgerError> {
+    let exists = match client.describe_table().table_name(table).send().await {
+        Ok(_) => true,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            false
+        }
+        Err(e) => return Err(LedgerError::dynamo("DescribeTable", &e)),
+    };
+    if !exists {
+        let mut create = client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::from(BILLING_MODE))
+            .stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(STREAM_VIEW))
+                    .build()
+                    .map_err(|e| LedgerError::build("StreamSpecification", &e))?,
+            );
+        for (name, key_type, attr_type) in KEYS {
+            create = create
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name(name)
+                        .key_type(KeyType::from(key_type))
+                        .build()
+                        .map_err(|e| LedgerError::build("KeySchemaElement", &e))?,
+                )
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(name)
+                        .attribute_type(ScalarAttributeType::from(attr_type))
+                        .build()
+                        .map_err(|e| LedgerError::build("AttributeDefinition", &e))?,
+                );
+        }
+        match create.send().await {
+            Ok(_) => {}
+            // Another process created it first.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(LedgerError::dynamo("CreateTable", &e)),
+        }
+        wait_until_active(client, table).await?;
+    }
+    let ttl = client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(TTL_ATTRIBUTE)
+                .build()
+                .map_err(|e| LedgerError::build("TimeToLiveSpecification", &e))?,
+        )
+        .send()
+        .await;
+    match ttl {
+        Ok(_) => Ok(()),
+        // "TimeToLive is already enabled": DynamoDB refuses to set it twice.
+        Err(e)
+            if e.as_service_error()
+                .and_then(|s| s.meta().message())
+                .is_some_and(|m| m.to_ascii_lowercase().contains("already enabled")) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(LedgerError::dynamo("UpdateTimeToLive", &e)),
+    }
+}
+
+/// Real DynamoDB creates tables asynchronously; emulators are ACTIVE at once.
+async fn wait_until_active(client: &Client, table: &str) -> Result<(), LedgerError> {
+    for _ in 0..120 {
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("DescribeTable", &e))?;
+        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(LedgerError::Corrupt {
+        key: table.to_owned(),
+        what: "the table did not become ACTIVE within a minute",
+    })
+}

@@ -1,0 +1,126 @@
+//! Manila time (UTC+8, no daylight saving), the only zone SkyPay speaks (SPEC section 2).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+
+/// Manila is UTC+8 all year. Evaluated when the crate compiles: it cannot fail at run time.
+#[allow(clippy::panic)]
+const MANILA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+/// The Manila offset.
+pub fn manila() -> FixedOffset {
+    MANILA
+}
+
+/// SkyPay's date-time layout: `yyyy-MM-dd HH:mm:ss`.
+const DATE_TIME: &str = "%Y-%m-%d %H:%M:%S";
+const DATE: &str = "%Y-%m-%d";
+
+/// A time SkyPay sent (`payTime`, `dealTime`, `collectedTime`): the string exactly as sent and
+/// the instant it names. Both are stored (SPEC section 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkyPayTime {
+    pub text: String,
+    pub utc: DateTime<Utc>,
+}
+
+impl SkyPayTime {
+    /// Parses `yyyy-MM-dd HH:mm:ss` as Manila local time. The layout is checked strictly (chrono
+    /// alone would also take one-digit months), and the time must exist on the calendar.
+    pub fn parse(text: &str) -> Option<SkyPayTime> {
+        if !has_shape(text, "dddd-dd-dd dd:dd:dd") {
+            return None;
+        }
+        let naive = NaiveDateTime::parse_from_str(text, DATE_TIME).ok()?;
+        let local = manila().from_local_datetime(&naive).single()?;
+        Some(SkyPayTime {
+            text: text.to_owned(),
+            utc: local.with_timezone(&Utc),
+        })
+    }
+
+    /// The same instant written the way SkyPay writes times.
+    pub fn from_utc(utc: DateTime<Utc>) -> SkyPayTime {
+        SkyPayTime {
+            text: utc.with_timezone(&manila()).format(DATE_TIME).to_string(),
+            utc,
+        }
+    }
+}
+
+/// Parses a `yyyy-MM-dd` calendar date (payoutQueue's `birthday`).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    if !has_shape(text, "dddd-dd-dd") {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, DATE).ok()
+}
+
+/// `responseTime`: Manila time as `yyyy-MM-dd HH:mm:ss.ffff` (four fractional digits).
+pub fn response_time(now: DateTime<Utc>) -> String {
+    let local = now.with_timezone(&manila());
+    // chrono has no four-digit fraction specifier; a leap second's nanosecond field can reach
+    // 1_999_999_999, so clamp to keep exactly four digits.
+    let ten_thousandths = (local.nanosecond() / 100_000).min(9_999);
+    format!("{}.{:04}", local.format(DATE_TIME), ten_thousandths)
+}
+
+/// True when `text` has exactly the layout of `shape`, where `d` stands for an ASCII digit
+/// and every other character for itself.
+fn has_shape(text: &str, shape: &str) -> bool {
+    text.len() == shape.len()
+        && text.bytes().zip(shape.bytes()).all(|(c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            other => c == other,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_manila_time_into_utc() {
+        let t = SkyPayTime::parse("2019-02-18 14:59:33").unwrap();
+        assert_eq!(t.utc.to_rfc3339(), "2019-02-18T06:59:33+00:00");
+        assert_eq!(t.text, "2019-02-18 14:59:33");
+    }
+
+    #[test]
+    fn refuses_loose_or_impossible_times() {
+        for bad in [
+            "2019-2-18 14:59:33",
+            "2019-02-30 10:00:00",
+            "2019-02-18T14:59:33",
+            "2019-02-18 24:00:00",
+            "2019-02-18 14:59:33 ",
+            "",
+            "２０１９-02-18 14:59:33",
+        ] {
+            assert!(SkyPayTime::parse(bad).is_none(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn response_time_has_four_fraction_digits_in_manila() {
+        let now = DateTime::parse_from_rfc3339("2018-06-18T09:52:10.521187Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(response_time(now), "2018-06-18 17:52:10.5211");
+    }
+
+    #[test]
+    fn round_trips_through_utc() {
+        let t = SkyPayTime::parse("2024-12-31 23:59:59").unwrap();
+        assert_eq!(SkyPayTime::from_utc(t.utc), t);
+    }
+
+    #[test]
+    fn birthday_is_a_real_date() {
+        assert!(parse_date("1991-10-02").is_some());
+        assert!(parse_date("1991-02-29").is_none());
+        assert!(parse_date("1991-1-02").is_none());
+    }
+}

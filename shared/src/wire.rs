@@ -1,0 +1,513 @@
+//! The wire format of every endpoint SkyPay calls (SPEC section 2): body decoding in one place,
+//! lenient field access, and the response envelope.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::config::Encryption;
+use crate::crypto;
+use crate::rules::{self, Amount};
+use crate::time::{self, SkyPayTime};
+
+/// SPEC section 2: body size limit.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why a body is not a usable JSON object (response code 2001).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is larger than 64 KiB")]
+    TooLarge,
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is not UTF-8")]
+    NotUtf8,
+    /// The message comes from our own visitors or serde_json's syntax errors: it never quotes
+    /// the body, so it is safe to log and to return.
+    #[error("the body is not a JSON object: {0}")]
+    NotJson(String),
+    #[error("the body cannot be decrypted")]
+    Undecryptable,
+    #[error("the body must be encrypted")]
+    EncryptionRequired,
+}
+
+/// How the body arrived, so the reply goes back the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Plain,
+    Encrypted,
+}
+
+/// A decoded request body: the top-level members of one JSON object, each kept as its raw JSON
+/// text so that numbers are read exactly (money never passes through a float).
+pub struct Fields {
+    members: BTreeMap<String, Box<RawValue>>,
+}
+
+// Bodies hold credentials and personal data: Debug lists member names only.
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.members.keys()).finish()
+    }
+}
+
+/// A field that is present but unusable, or missing when required (response code 2002, or a
+/// seed code where one fits).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {rule}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub rule: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, rule: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            rule: rule.into(),
+        }
+    }
+    pub fn missing(field: &'static str) -> FieldError {
+        FieldError::new(field, "is required")
+    }
+}
+
+/// What a member holds, as the field rules see it.
+enum Member {
+    /// Absent, `null` or `""` (SPEC 12.6).
+    Absent,
+    Text(String),
+    /// The exact text of a JSON number.
+    Number(String),
+    Other,
+}
+
+impl Fields {
+    /// Decodes a body: size, optional AES layer, UTF-8, one JSON object, no duplicate keys at any
+    /// depth.
+    pub fn decode(body: &[u8], encryption: &Encryption) -> Result<(Fields, Transport), BodyError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
+        if text.is_empty() {
+            return Err(BodyError::Empty);
+        }
+        let looks_like_object = text.starts_with('{');
+        match encryption {
+            Encryption::Off => Ok((Fields::parse(text)?, Transport::Plain)),
+            Encryption::Auto(_) if looks_like_object => {
+                Ok((Fields::parse(text)?, Transport::Plain))
+            }
+            Encryption::Required(_) if looks_like_object => Err(BodyError::EncryptionRequired),
+            Encryption::Auto(key) | Encryption::Required(key) => {
+                let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
+                let plain = std::str::from_utf8(&plain).map_err(|_| BodyError::NotUtf8)?;
+                Ok((Fields::parse(plain.trim())?, Transport::Encrypted))
+            }
+        }
+    }
+
+    /// Parses one JSON object.
+    pub fn parse(text: &str) -> Result<Fields, BodyError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let members = de
+            .deserialize_any(TopObject)
+            .and_then(|m| de.end().map(|()| m))
+            .map_err(|e| BodyError::NotJson(e.to_string()))?;
+        Ok(Fields { members })
+    }
+
+    /// Whether the body has this member at all (even `null`).
+    pub fn contains(&self, name: &str) -> bool {
+        self.members.contains_key(name)
+    }
+
+    fn member(&self, name: &str) -> Member {
+        let Some(raw) = self.members.get(name) else {
+            return Member::Absent;
+        };
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') => match serde_json::from_str::<String>(text) {
+                Ok(s) if s.is_empty() => Member::Absent,
+                Ok(s) => Member::Text(s),
+                Err(_) => Member::Other,
+            },
+            Some(b'n') => Member::Absent,
+            Some(b'-' | b'0'..=b'9') => Member::Number(text.to_owned()),
+            _ => Member::Other,
+        }
+    }
+
+    /// A string field. A JSON number is taken as its text (a receipt number may arrive as one).
+    pub fn text(&self, field: &'static str) -> Result<Option<String>, FieldError> {
+        match self.member(field) {
+            Member::Absent => Ok(None),
+            Member::Text(s) | Member::Number(s) => Ok(Some(s)),
+            Member::Other => Err(FieldError::new(field, "must be a string")),
+        }
+    }
+
+    /// A string field that must be present, within a length range (in characters).
+    pub fn required_text(
+        &self,
+        field: &'static str,
+        max_chars: usize,
+    ) -> Result<String, FieldError> {
+        let text = self.text(field)?.ok_or(FieldError::missing(field))?;
+        if rules::within_length(&text, 1, max_chars) {
+            Ok(text)
+        } else {
+            Err(FieldError::new(
+                field,
+                format!("must be at most {max_chars} characters"),
+            ))
+        }
+    }
+
+    /// An integer field: a JSON integer or a string of ASCII digits, within `min..=max`.
+    pub fn integer(
+        &self,
+        field: &'static str,
+        min: u32,
+        max: u32,
+    ) -> Result<Option<u32>, FieldError> {
+        let text = match self.member(field) {
+            Member::Absent => return Ok(None),
+            Member::Text(s) | Member::Number(s) => s,
+            Member::Other => String::new(),
+        };
+        rules::parse_integer(&text, min, max)
+            .map(Some)
+            .ok_or_else(|| {
+                FieldError::new(field, format!("must be an integer from {min} to {max}"))
+            })
+    }
+
+    pub fn required_integer(
+        &self,
+        field: &'static str,
+        min: u32,
+        max: u32,
+    ) -> Result<u32, FieldError> {
+        self.integer(field, min, max)?
+            .ok_or(FieldError::missing(field))
+    }
+
+    /// An amount of money: a JSON number or a numeric string, read exactly.
+    pub fn amount(&self, field: &'static str) -> Result<Option<Amount>, FieldError> {
+        match self.member(field) {
+            Member::Absent => Ok(None),
+            Member::Text(s) | Member::Number(s) => Amount::parse(&s)
+                .map(Some)
+                .map_err(|rule| FieldError::new(field, rule)),
+            Member::Other => Err(FieldError::new(field, "must be a decimal number")),
+        }
+    }
+
+    pub fn required_amount(&self, field: &'static str) -> Result<Amount, FieldError> {
+        self.amount(field)?.ok_or(FieldError::missing(field))
+    }
+
+    /// A SkyPay date-time (`yyyy-MM-dd HH:mm:ss`, Manila).
+    pub fn time(&self, field: &'static str) -> Result<Option<SkyPayTime>, FieldError> {
+        match self.text(field)? {
+            None => Ok(None),
+            Some(s) => SkyPayTime::parse(&s).map(Some).ok_or_else(|| {
+                FieldError::new(field, "must be a real time written yyyy-MM-dd HH:mm:ss")
+            }),
+        }
+    }
+
+    pub fn required_time(&self, field: &'static str) -> Result<SkyPayTime, FieldError> {
+        self.time(field)?.ok_or(FieldError::missing(field))
+    }
+}
+
+/// The top level: one JSON object, members kept raw. Every non-object case is refused with our
+/// own message, so no error ever quotes the body.
+struct TopObject;
+
+impl<'de> Visitor<'de> for TopObject {
+    type Value = BTreeMap<String, Box<RawValue>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Box<RawValue> = map.next_value()?;
+            if matches!(value.get().as_bytes().first(), Some(b'{' | b'[')) {
+                serde_json::from_str::<NoDuplicates>(value.get()).map_err(|e| {
+                    de::Error::custom(format_args!("in member {}: {e}", shorten(&key)))
+                })?;
+            }
+            if members.insert(key, value).is_some() {
+                return Err(de::Error::custom("duplicate key"));
+            }
+        }
+        Ok(members)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(not_an_object())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(not_an_object())
+    }
+}
+
+fn not_an_object<E: de::Error>() -> E {
+    E::custom("the top level is not an object")
+}
+
+/// Key names can be attacker-sized: keep error messages short.
+fn shorten(key: &str) -> String {
+    let mut short: String = key.chars().take(40).collect();
+    if short.len() < key.len() {
+        short.push('…');
+    }
+    format!("{short:?}")
+}
+
+/// Walks a nested value and refuses duplicate keys at any depth (SPEC 12.6). serde_json's
+/// recursion limit bounds the depth.
+struct NoDuplicates;
+
+impl<'de> Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> Visitor<'de> for NoDuplicatesVisitor {
+    type Value = NoDuplicates;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<NoDuplicates, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<NoDuplicates>()?;
+            if !seen.insert(key) {
+                return Err(de::Error::custom("duplicate key"));
+            }
+        }
+        Ok(NoDuplicates)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NoDuplicates, A::Error> {
+        while seq.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+}
+
+/// The response envelope, exactly as SkyPay's samples show it: `responseCode` is a JSON string
+/// and the members come in this order.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    pub response_time: String,
+    pub response_code: String,
+    pub response_description: String,
+}
+
+impl Envelope {
+    pub fn new(now: DateTime<Utc>, code: &str, description: &str) -> Envelope {
+        Envelope {
+            response_time: time::response_time(now),
+            response_code: code.to_owned(),
+            response_description: description.to_owned(),
+        }
+    }
+
+    /// The reply body and its content type, encrypted when the request was.
+    pub fn render(&self, transport: Transport, encryption: &Encryption) -> (String, &'static str) {
+        // Serialising three strings cannot fail; the fallback is still a valid envelope.
+        let json = serde_json::to_string(self).unwrap_or_else(|_| {
+            format!(
+                r#"{{"responseTime":"{}","responseCode":"-1009","responseDescription":"Unpredictable exception occurs"}}"#,
+                self.response_time
+            )
+        });
+        match (transport, encryption) {
+            (Transport::Encrypted, Encryption::Auto(key) | Encryption::Required(key)) => {
+                (crypto::encrypt(key, json.as_bytes()), "text/plain")
+            }
+            _ => (json, "application/json"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn parse(text: &str) -> Result<Fields, BodyError> {
+        Fields::decode(text.as_bytes(), &Encryption::Off).map(|(f, _)| f)
+    }
+
+    #[test]
+    fn numbers_arrive_as_numbers_or_strings() {
+        let f = parse(
+            r#"{"a": "3900.00", "b": 3400.00, "c": "1", "d": 1, "e": 12345678901234567890.12}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.amount("a").unwrap().unwrap().value(),
+            Decimal::new(3900, 0)
+        );
+        assert_eq!(
+            f.amount("b").unwrap().unwrap().value(),
+            Decimal::new(3400, 0)
+        );
+        assert_eq!(f.integer("c", 1, 9).unwrap(), Some(1));
+        assert_eq!(f.integer("d", 1, 9).unwrap(), Some(1));
+        assert!(f.amount("e").is_err());
+    }
+
+    #[test]
+    fn money_is_read_exactly_not_through_a_float() {
+        // 0.1 + 0.2 style: a float would not hold these exactly.
+        let f = parse(r#"{"amount": 99999999.99, "other": 0.07}"#).unwrap();
+        assert_eq!(
+            f.amount("amount").unwrap().unwrap().value().to_string(),
+            "99999999.99"
+        );
+        assert_eq!(
+            f.amount("other").unwrap().unwrap().value().to_string(),
+            "0.07"
+        );
+    }
+
+    #[test]
+    fn null_and_empty_count_as_absent() {
+        let f = parse(r#"{"a": null, "b": ""}"#).unwrap();
+        assert_eq!(f.text("a").unwrap(), None);
+        assert_eq!(f.text("b").unwrap(), None);
+        assert_eq!(f.required_text("b", 5), Err(FieldError::missing("b")));
+    }
+
+    #[test]
+    fn wrong_types_are_field_errors() {
+        let f =
+            parse(r#"{"a": true, "b": {"x": 1}, "c": [1], "d": 9.0, "e": "٣", "f": -1}"#).unwrap();
+        assert!(f.text("a").is_err());
+        assert!(f.text("b").is_err());
+        assert!(f.integer("c", 1, 9).is_err());
+        assert!(f.integer("d", 1, 9).is_err());
+        assert!(f.integer("e", 1, 9).is_err());
+        assert!(f.integer("f", 1, 9).is_err());
+        assert!(f.integer("a", 1, 9).is_err());
+    }
+
+    #[test]
+    fn bodies_that_are_not_one_object_are_refused() {
+        for bad in [
+            "",
+            "   ",
+            "[]",
+            "\"text\"",
+            "12",
+            "null",
+            "{",
+            "{\"a\":1}x",
+            "{\"a\":NaN}",
+            "{\"a\":1,\"a\":2}",
+            "{\"a\":{\"b\":1,\"b\":2}}",
+            "{\"a\":[{\"b\":1,\"b\":1}]}",
+            "{'a':1}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert_eq!(
+            Fields::decode(&[0xff, 0xfe], &Encryption::Off).unwrap_err(),
+            BodyError::NotUtf8
+        );
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        assert_eq!(parse(&big).unwrap_err(), BodyError::TooLarge);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing_the_stack() {
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(20_000), "]".repeat(20_000));
+        assert!(matches!(parse(&deep), Err(BodyError::NotJson(_))));
+    }
+
+    #[test]
+    fn errors_never_quote_the_body() {
+        let err = parse(r#""30AC21B2-9EAA-4503-B0F0-7BE5C277ED75""#).unwrap_err();
+        assert!(!err.to_string().contains("30AC21B2"), "{err}");
+        let err = parse(r#"[ "30AC21B2-9EAA" ]"#).unwrap_err();
+        assert!(!err.to_string().contains("30AC21B2"), "{err}");
+    }
+
+    #[test]
+    fn fields_debug_shows_names_only() {
+        let f = parse(r#"{"authentication": "secret-key", "phone": "09270348095"}"#).unwrap();
+        let debug = format!("{f:?}");
+        assert!(
+            !debug.contains("secret-key") && !debug.contains("0927"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn envelope_matches_the_sample_shape() {
+        let now = DateTime::parse_from_rfc3339("2018-06-18T09:52:10.5211Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (body, content_type) =
+            Envelope::new(now, "1000", "Success").render(Transport::Plain, &Encryption::Off);
+        assert_eq!(
+            body,
+            r#"{"responseTime":"2018-06-18 17:52:10.5211","responseCode":"1000","responseDescription":"Success"}"#
+        );
+        assert_eq!(content_type, "application/json");
+    }
+}
