@@ -76,14 +76,15 @@ impl AuthKeys {
     pub fn current(&self) -> &SecretString {
         &self.current
     }
-    pub fn len(&self) -> usize {
+    /// How many keys are live (at least one).
+    pub fn count(&self) -> usize {
         1 + self.others.len()
     }
 }
 
 impl fmt::Debug for AuthKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuthKeys({} redacted)", self.len())
+        write!(f, "AuthKeys({} redacted)", self.count())
     }
 }
 
@@ -441,7 +442,7 @@ mod tests {
     #[test]
     fn several_keys_are_live_and_none_is_shown_by_debug() {
         let config = lambda_env(&[]).unwrap();
-        assert_eq!(config.auth_keys.len(), 2);
+        assert_eq!(config.auth_keys.count(), 2);
         assert_eq!(config.auth_keys.current().expose_secret(), "key-one");
         let debug = format!("{config:?}");
         assert!(

@@ -50,6 +50,24 @@ pub fn decrypt(key: &Key, text: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
+    // Made with an independent implementation:
+    //   key=$(python3 -c "import hashlib;print(hashlib.sha1(hashlib.sha1(b'SkyPay-Partner-Secret')
+    //         .digest()).hexdigest()[:32])")        # 666d8369bc49d079e16b0eb254e712ed
+    //   printf '%s' hello | openssl enc -aes-128-ecb -K $key -nosalt -base64 -A
+    const OPENSSL_HELLO: &str = "L4zPrqccOivAPxkex6J0vg==";
+    const OPENSSL_PAYOUT: &str = "2ssT1WRwnmQVfTxhXjGw76tncKvhua233XxET0RyNdUIEG+MKVBPasIAAgWu0wnCZa6Y/hONMlViIaOvbQ2BX6ru4H3RsKCAQop4nkO+IKk3QNio9Jj5RjlUp22+peRqWU2xffihowB+99XG9aWt8bpMbIYlXYIKHWCeUA7TJ2qAfFsyKyXCFIWSiBwQ271qS1Ph4guqfz+01NxXCuYc2cAkPFm99lDjWHkRR8B4cf9zM6nf9Okb3z+e/vvDZcFxC/KjK05A+mwRCRx7alnTJA==";
+
+    #[test]
+    fn matches_openssl() {
+        let key = derive_key(b"SkyPay-Partner-Secret");
+        assert_eq!(encrypt(&key, b"hello"), OPENSSL_HELLO);
+        let plain = decrypt(&key, OPENSSL_PAYOUT).unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            r#"{"userName":"AppName@skypay","action":"payoutPayout","authentication":"30AC21B2-9EAA-4503-B0F0-7BE5C277ED75","controlNumber":"SKY0112345678","withdrawChannel":"1","payTime":"2019-02-18 14:59:33"}"#
+        );
+    }
+
     #[test]
     fn round_trips() {
         let key = derive_key(b"partner-secret");

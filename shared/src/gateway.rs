@@ -147,6 +147,13 @@ impl Gateway {
         let config = &self.inner.config;
         let (fields, arrived) = Fields::decode(body, &config.encryption)?;
         *transport = arrived;
+        // The number the call is about, for the log line, even when it is refused below.
+        if let Some(number) = ["controlNumber", "contractNumber"]
+            .into_iter()
+            .find_map(|name| fields.text(name).ok().flatten())
+        {
+            log.subject(&number);
+        }
         authenticate(&self.inner.verifier, &fields)?;
         match fields.text("action") {
             Ok(Some(a)) if a == action.name() => {}

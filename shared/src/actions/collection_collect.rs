@@ -33,7 +33,6 @@ impl CollectionCollect {
             (None, Some(b)) => b,
             (None, None) => return Err(FieldError::missing("contractNumber").into()),
         };
-        log.subject(&text);
         let contract_number = ControlNumber::parse(&text, prefix).map_err(|e| match e {
             NumberError::Prefix => Rejection::ContractNumberPrefix {
                 expected: prefix.as_str().to_owned(),

@@ -50,7 +50,7 @@ impl Action {
     ) -> Result<(), Rejection> {
         match self {
             Action::PayoutPayout => {
-                let request = payout_payout::PayoutPayout::parse(fields, prefix, log)?;
+                let request = payout_payout::PayoutPayout::parse(fields, prefix)?;
                 request.apply(ledger, ctx).await
             }
             Action::CollectionCollect => {
@@ -58,7 +58,7 @@ impl Action {
                 request.apply(ledger, ctx, log).await
             }
             Action::PayoutQueuePayout => {
-                let event = payout_queue_payout::PayoutQueuePayout::parse(fields, prefix, log);
+                let event = payout_queue_payout::PayoutQueuePayout::parse(fields, prefix);
                 event.apply(ledger, ctx, log).await
             }
         }

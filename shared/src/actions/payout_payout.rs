@@ -1,6 +1,5 @@
 //! payoutPayout (seeds 000, 002; SPEC section 4): a cashier handed out a shop-pickup payout.
 
-use super::CallLog;
 use crate::error::Rejection;
 use crate::ledger::{Ledger, PayOutcome, Payment, WriteContext};
 use crate::rules::{CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
@@ -14,11 +13,10 @@ pub struct PayoutPayout {
 
 impl PayoutPayout {
     /// Fields in the SPEC's order: controlNumber (-1014 / -1012), withdrawChannel, payTime.
-    pub fn parse(fields: &Fields, prefix: &Prefix, log: &mut CallLog) -> Result<Self, Rejection> {
+    pub fn parse(fields: &Fields, prefix: &Prefix) -> Result<Self, Rejection> {
         let text = fields
             .text("controlNumber")?
             .ok_or(FieldError::missing("controlNumber"))?;
-        log.subject(&text);
         let control_number = ControlNumber::parse(&text, prefix).map_err(|e| match e {
             NumberError::Prefix => Rejection::ControlNumberPrefix,
             NumberError::Format => Rejection::ControlNumberInvalid {

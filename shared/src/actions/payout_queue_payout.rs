@@ -18,7 +18,7 @@ pub struct PayoutQueuePayout {
 
 impl PayoutQueuePayout {
     /// Never refuses: what is wrong becomes an issue stored with the event.
-    pub fn parse(fields: &Fields, prefix: &Prefix, log: &mut CallLog) -> PayoutQueuePayout {
+    pub fn parse(fields: &Fields, prefix: &Prefix) -> PayoutQueuePayout {
         let mut issues = Vec::new();
         let mut text = |name: &'static str| match fields.text(name) {
             Ok(value) => value,
@@ -38,20 +38,17 @@ impl PayoutQueuePayout {
                 issues.push("controlNumber is required".to_owned());
                 false
             }
-            Some(cn) => {
-                log.subject(cn);
-                match ControlNumber::parse(cn, prefix) {
-                    Ok(_) => true,
-                    Err(NumberError::Prefix) => {
-                        issues.push("controlNumber does not carry our prefix".to_owned());
-                        false
-                    }
-                    Err(NumberError::Format) => {
-                        issues.push(format!("controlNumber {}", rules::number_rule(prefix)));
-                        false
-                    }
+            Some(cn) => match ControlNumber::parse(cn, prefix) {
+                Ok(_) => true,
+                Err(NumberError::Prefix) => {
+                    issues.push("controlNumber does not carry our prefix".to_owned());
+                    false
                 }
-            }
+                Err(NumberError::Format) => {
+                    issues.push(format!("controlNumber {}", rules::number_rule(prefix)));
+                    false
+                }
+            },
         };
         let pay_type_value = pay_type
             .as_deref()

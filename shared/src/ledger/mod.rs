@@ -141,8 +141,8 @@ impl Ledger {
     }
 
     /// Creates the table if missing (local server and tests; in AWS the template owns it).
-    pub async fn ensure_table(&self) -> Result<(), LedgerError> {
-        schema::ensure_table(&self.client, &self.table).await
+    pub async fn ensure_table(&self, stream: schema::Stream) -> Result<(), LedgerError> {
+        schema::ensure_table(&self.client, &self.table, stream).await
     }
 
     /// Every item of one partition, strongly consistent, all pages.

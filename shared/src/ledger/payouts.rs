@@ -180,7 +180,7 @@ pub struct NewPayout {
 pub enum CreateOutcome {
     Created,
     /// The control number is taken. The view is `None` when only orphan callbacks hold it.
-    Exists(Option<PayoutView>),
+    Exists(Option<Box<PayoutView>>),
 }
 
 #[derive(Clone, Debug)]
@@ -188,7 +188,7 @@ pub enum LeaseOutcome {
     /// This call may push now.
     Acquired { attempts: u32 },
     /// The payout is not PENDING, holds a different instruction, or another push is in flight.
-    Refused(Option<PayoutView>),
+    Refused(Option<Box<PayoutView>>),
 }
 
 /// How a push ended, as payout-queue records it.
@@ -511,7 +511,7 @@ impl Ledger {
             Err(e) => match e.as_service_error() {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     let view = match failed.item() {
-                        Some(old) => view_of(Item(old), Vec::new())?,
+                        Some(old) => view_of(Item(old), Vec::new())?.map(Box::new),
                         None => None,
                     };
                     Ok(CreateOutcome::Exists(view))
@@ -570,7 +570,7 @@ impl Ledger {
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     let view = match failed.item() {
-                        Some(old) => view_of(Item(old), Vec::new())?,
+                        Some(old) => view_of(Item(old), Vec::new())?.map(Box::new),
                         None => None,
                     };
                     Ok(LeaseOutcome::Refused(view))

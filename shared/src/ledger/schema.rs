@@ -24,8 +24,20 @@ pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
 /// The key schema as (attribute, key type, attribute type), in order.
 pub const KEYS: [(&str, &str, &str); 2] = [(PARTITION_KEY, "HASH", "S"), (SORT_KEY, "RANGE", "S")];
 
+/// Whether a table created locally records a stream.
+///
+/// `template.yaml` always turns the stream on (the loan system follows it). The embedded
+/// emulator finds the next stream sequence number with a scan of every record so far, which
+/// makes each write slower as the table grows; the local server and the tests, where nobody
+/// reads the stream, create the table without it. Nothing the gateway does depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    On,
+    Off,
+}
+
 /// Creates the table if it does not exist, and turns TTL on. Safe to call at every start.
-pub async fn ensure_table(client: &Client, table: &str) -> Result<(), LedgerError> {
+pub async fn ensure_table(client: &Client, table: &str, stream: Stream) -> Result<(), LedgerError> {
     let exists = match client.describe_table().table_name(table).send().await {
         Ok(_) => true,
         Err(e)
@@ -40,14 +52,16 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), LedgerErro
         let mut create = client
             .create_table()
             .table_name(table)
-            .billing_mode(BillingMode::from(BILLING_MODE))
-            .stream_specification(
+            .billing_mode(BillingMode::from(BILLING_MODE));
+        if stream == Stream::On {
+            create = create.stream_specification(
                 StreamSpecification::builder()
                     .stream_enabled(true)
                     .stream_view_type(StreamViewType::from(STREAM_VIEW))
                     .build()
                     .map_err(|e| LedgerError::build("StreamSpecification", &e))?,
             );
+        }
         for (name, key_type, attr_type) in KEYS {
             create = create
                 .key_schema(

@@ -1,0 +1,117 @@
+//! The full Lambda handler: API Gateway (HTTP API) events in, HTTP responses out. The events in
+//! `events/` are the ones `sam local invoke -e` uses.
+
+use lambda_http::Body;
+use serde_json::json;
+use skypay::{Action, lambda};
+use support::*;
+
+fn event_file(name: &str) -> String {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn invoke(t: &TestGateway, action: Action, event: &str) -> (u16, String, String) {
+    let request = lambda_http::request::from_str(event).expect("an API Gateway v2 event");
+    let response = lambda::respond(&t.gateway, action, request).await.unwrap();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = match response.body() {
+        Body::Text(text) => text.clone(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (response.status().as_u16(), content_type, body)
+}
+
+async fn code_of(t: &TestGateway, action: Action, event: &str) -> String {
+    let (status, content_type, body) = invoke(t, action, event).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/json");
+    parse_envelope(&body).response_code
+}
+
+#[tokio::test]
+async fn the_payout_payout_event_pays_once() {
+    let t = TestGateway::start().await;
+    t.register_payout(PayoutSpec::pickup("SKY0112345678")).await;
+    let event = event_file("payout-payout");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &event).await, "1000");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &event).await, "-1026");
+}
+
+#[tokio::test]
+async fn the_collection_collect_event_collects_once() {
+    let t = TestGateway::start().await;
+    t.register_contract("SKY0187654321", "10000").await;
+    let event = event_file("collection-collect");
+    assert_eq!(code_of(&t, Action::CollectionCollect, &event).await, "1000");
+    assert_eq!(
+        code_of(&t, Action::CollectionCollect, &event).await,
+        "-1015"
+    );
+}
+
+#[tokio::test]
+async fn the_payout_queue_payout_event_is_acknowledged_and_applied() {
+    let t = TestGateway::start().await;
+    t.register_payout(PayoutSpec::pushed("SKY01123456789"))
+        .await;
+    let event = event_file("payout-queue-payout");
+    assert_eq!(code_of(&t, Action::PayoutQueuePayout, &event).await, "1000");
+    assert_eq!(code_of(&t, Action::PayoutQueuePayout, &event).await, "1000");
+    match t.ledger().payout("SKY01123456789").await.unwrap() {
+        Some(skypay::ledger::PayoutLookup::Payout(v)) => {
+            assert_eq!(v.status, skypay::ledger::PayoutStatus::Uploaded);
+            assert_eq!(v.events.len(), 1);
+            assert_eq!(v.reference_number.as_deref(), Some("MLA001041380755361119"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn base64_bodies_and_any_content_type_are_accepted() {
+    let t = TestGateway::start().await;
+    let cn = number(300);
+    t.register_payout(PayoutSpec::pickup(&cn)).await;
+    let body = payout_payout(&cn, json!({})).to_string();
+    let event = api_gateway_event("payoutPayout", &body, true, "203.0.113.10")
+        .replace("application/json", "text/plain");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &event).await, "1000");
+    // No content type at all, and a plain body.
+    let mut event: serde_json::Value = serde_json::from_str(&api_gateway_event(
+        "payoutPayout",
+        &body,
+        false,
+        "203.0.113.10",
+    ))
+    .unwrap();
+    event["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("content-type");
+    assert_eq!(
+        code_of(&t, Action::PayoutPayout, &event.to_string()).await,
+        "-1026"
+    );
+}
+
+#[tokio::test]
+async fn base64_garbage_is_2001() {
+    let t = TestGateway::start().await;
+    let event = api_gateway_event("payoutPayout", "\u{1}\u{2}not json", true, "203.0.113.10");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &event).await, "2001");
+}
+
+#[tokio::test]
+async fn the_source_ip_comes_from_the_request_context() {
+    let t = TestGateway::start_with(&[("ALLOWED_SOURCE_CIDRS", "203.0.113.0/24")]).await;
+    let body = payout_payout(&number(1), json!({})).to_string();
+    let inside = api_gateway_event("payoutPayout", &body, false, "203.0.113.200");
+    let outside = api_gateway_event("payoutPayout", &body, false, "192.0.2.1");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &inside).await, "-1012");
+    let (status, _, body) = invoke(&t, Action::PayoutPayout, &outside).await;
+    assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
+}

@@ -1,0 +1,11 @@
+//! Integration tests: one binary, every test against a real DynamoDB API (see `support`).
+//! Module names follow the SPEC's sections.
+
+mod checks;
+mod collection_collect;
+mod concurrency;
+mod lambda_events;
+mod ledger_failure;
+mod logs;
+mod payout_payout;
+mod payout_queue_payout;

@@ -1,0 +1,375 @@
+//! Test support: a real DynamoDB API for every test, and helpers that speak SkyPay's protocol.
+//!
+//! By default each test gets its own embedded dynoxide (in memory, served over HTTP on an
+//! ephemeral loopback port) and talks to it through the production `aws-sdk-dynamodb` code.
+//! With `SKYPAY_TEST_DYNAMODB_ENDPOINT` set (moto_server in CI), every test uses that server
+//! instead, with a table of its own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+use skypay::config::{Defaults, Source};
+use skypay::ledger::{NewPayout, PayoutStatus, WriteContext};
+use skypay::rules::{Amount, ControlNumber, PayoutChannel, Prefix};
+use skypay::wire::Envelope;
+use skypay::{Action, Call, Config, Gateway, Ledger};
+use tokio::sync::oneshot;
+
+/// SkyPay's sample credentials, as the seeds print them.
+pub const USER: &str = "AppName@skypay";
+pub const KEY: &str = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75";
+/// A second live key, as during a rotation.
+pub const NEW_KEY: &str = "9F1B7C2E-0D44-4E51-A7B3-2C6E1D0F8A99";
+pub const PREFIX: &str = "SKY01";
+
+/// An embedded dynoxide serving the DynamoDB API on loopback until dropped.
+pub struct Dynoxide {
+    pub endpoint: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Dynoxide {
+    pub async fn start() -> Dynoxide {
+        let db = dynoxide::Database::memory().expect("in-memory dynoxide");
+        Dynoxide::serve(db).await
+    }
+
+    pub async fn serve(db: dynoxide::Database) -> Dynoxide {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
+            let _ = stopped.await;
+        }));
+        Dynoxide {
+            endpoint,
+            stop: Some(stop),
+        }
+    }
+}
+
+impl Drop for Dynoxide {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Where this test's DynamoDB is.
+pub struct Backend {
+    pub endpoint: String,
+    pub table: String,
+    _embedded: Option<Dynoxide>,
+}
+
+static TABLES: AtomicU32 = AtomicU32::new(0);
+
+impl Backend {
+    pub async fn start() -> Backend {
+        match std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT") {
+            Ok(endpoint) if !endpoint.is_empty() => {
+                let n = TABLES.fetch_add(1, Ordering::Relaxed);
+                Backend {
+                    endpoint,
+                    table: format!(
+                        "t{}-{}-{n}",
+                        std::process::id(),
+                        skypay::ledger::random_token()
+                    ),
+                    _embedded: None,
+                }
+            }
+            _ => {
+                let embedded = Dynoxide::start().await;
+                Backend {
+                    endpoint: embedded.endpoint.clone(),
+                    table: "skypay-ledger".to_owned(),
+                    _embedded: Some(embedded),
+                }
+            }
+        }
+    }
+
+    pub async fn ledger(&self) -> Ledger {
+        let client = skypay::dynamo::client_for_endpoint(&self.endpoint);
+        let ledger = Ledger::new(client, self.table.as_str());
+        ledger
+            .ensure_table(skypay::ledger::schema::Stream::Off)
+            .await
+            .expect("table created");
+        ledger
+    }
+}
+
+/// The configuration the tests run with: the seed's user, two live keys, prefix SKY01.
+pub fn config_with(extra: &[(&str, &str)]) -> Config {
+    let mut vars: Vec<(String, String)> = vec![
+        ("TABLE_NAME".into(), "skypay-ledger".into()),
+        ("SKYPAY_USERNAME".into(), USER.into()),
+        ("SKYPAY_AUTH_KEYS".into(), format!("{KEY},{NEW_KEY}")),
+        ("CONTROL_NUMBER_PREFIX".into(), PREFIX.into()),
+    ];
+    for (k, v) in extra {
+        vars.retain(|(name, _)| name != k);
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let source = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Config::load(&source as &dyn Source, Defaults::None).expect("test configuration")
+}
+
+/// A gateway on its own DynamoDB.
+pub struct TestGateway {
+    pub gateway: Gateway,
+    pub backend: Backend,
+}
+
+impl TestGateway {
+    pub async fn start() -> TestGateway {
+        TestGateway::start_with(&[]).await
+    }
+
+    pub async fn start_with(extra: &[(&str, &str)]) -> TestGateway {
+        let backend = Backend::start().await;
+        let ledger = backend.ledger().await;
+        let mut config = config_with(extra);
+        config.table_name = backend.table.clone();
+        TestGateway {
+            gateway: Gateway::new(config, ledger),
+            backend,
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        self.gateway.ledger()
+    }
+
+    /// Calls `action` with a raw body; returns the parsed envelope.
+    pub async fn call_raw(&self, action: Action, body: &[u8]) -> Envelope {
+        let reply = self
+            .gateway
+            .handle(
+                action,
+                Call {
+                    body,
+                    source_ip: Some("203.0.113.10".parse().unwrap()),
+                    request_id: "test-request",
+                },
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(reply.content_type, "application/json");
+        parse_envelope(&reply.body)
+    }
+
+    pub async fn call(&self, action: Action, body: &Value) -> Envelope {
+        self.call_raw(action, body.to_string().as_bytes()).await
+    }
+
+    /// Registers a payout the way payout-queue would, directly in the ledger.
+    pub async fn register_payout(&self, spec: PayoutSpec) {
+        let prefix = Prefix::new(PREFIX).unwrap();
+        let control_number = ControlNumber::parse(&spec.control_number, &prefix).unwrap();
+        let payout = NewPayout {
+            control_number,
+            amount: Amount::parse(&spec.amount).unwrap(),
+            channel: PayoutChannel::from_code(spec.channel).unwrap(),
+            expires_at: Utc::now() + spec.expires_in,
+            instruction: json!({"controlNumber": spec.control_number}).to_string(),
+            status: spec.status,
+            lease_seconds: None,
+        };
+        let outcome = self
+            .ledger()
+            .create_payout(&payout, &WriteContext::new("setup"))
+            .await
+            .expect("payout registered");
+        assert!(matches!(outcome, skypay::ledger::CreateOutcome::Created));
+    }
+
+    /// Registers a contract, directly in the ledger.
+    pub async fn register_contract(&self, contract_number: &str, amount_due: &str) {
+        let prefix = Prefix::new(PREFIX).unwrap();
+        let registration = skypay::ledger::ContractRegistration {
+            contract_number: ControlNumber::parse(contract_number, &prefix).unwrap(),
+            amount_due: Amount::parse(amount_due).unwrap(),
+            name: None,
+            phone: None,
+        };
+        self.ledger()
+            .register_contract(&registration, &WriteContext::new("setup"))
+            .await
+            .expect("contract registered");
+    }
+}
+
+/// A payout to register.
+pub struct PayoutSpec {
+    pub control_number: String,
+    pub amount: String,
+    pub channel: u32,
+    pub status: PayoutStatus,
+    pub expires_in: Duration,
+}
+
+impl PayoutSpec {
+    /// A shop pickup on M Lhuillier, QUEUED, valid for a week.
+    pub fn pickup(control_number: &str) -> PayoutSpec {
+        PayoutSpec {
+            control_number: control_number.to_owned(),
+            amount: "3400.00".to_owned(),
+            channel: 1,
+            status: PayoutStatus::Queued,
+            expires_in: Duration::hours(168),
+        }
+    }
+
+    /// A GCash payout, as registered before its push (PENDING).
+    pub fn pushed(control_number: &str) -> PayoutSpec {
+        PayoutSpec {
+            channel: 6,
+            status: PayoutStatus::Pending,
+            ..PayoutSpec::pickup(control_number)
+        }
+    }
+}
+
+pub fn parse_envelope(body: &str) -> Envelope {
+    let envelope: Envelope =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not an envelope ({e}): {body}"));
+    // Exactly the three members, in the sample's order.
+    let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(body)
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(keys.len(), 3, "{body}");
+    assert!(
+        body.starts_with(r#"{"responseTime":""#) && body.contains(r#"","responseCode":""#),
+        "members out of order: {body}"
+    );
+    envelope
+}
+
+/// A payoutPayout body with the seed's field values and the given overrides (a `null`
+/// override removes the field).
+pub fn payout_payout(control_number: &str, overrides: Value) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "payoutPayout",
+            "authentication": KEY,
+            "controlNumber": control_number,
+            "withdrawChannel": "1",
+            "payTime": "2019-02-18 14:59:33",
+        }),
+        overrides,
+    )
+}
+
+pub fn collection_collect(
+    contract_number: &str,
+    receipt: &str,
+    amount: &str,
+    overrides: Value,
+) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "collectionCollect",
+            "authentication": KEY,
+            "contractNumber": contract_number,
+            "amount": amount,
+            "phone": "09270348095",
+            "receiptNumber": receipt,
+            "collectedTime": "2019-02-18 15:01:02",
+            "payChannel": "10",
+        }),
+        overrides,
+    )
+}
+
+pub fn payout_queue_payout(
+    control_number: &str,
+    pay_type: u32,
+    deal_time: &str,
+    overrides: Value,
+) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "payoutQueuePayout",
+            "authentication": KEY,
+            "controlNumber": control_number,
+            "payType": pay_type.to_string(),
+            "dealTime": deal_time,
+        }),
+        overrides,
+    )
+}
+
+fn with_overrides(mut base: Value, overrides: Value) -> Value {
+    if let (Some(map), Value::Object(changes)) = (base.as_object_mut(), overrides) {
+        for (k, v) in changes {
+            if v.is_null() {
+                map.remove(&k);
+            } else {
+                map.insert(k, v);
+            }
+        }
+    }
+    base
+}
+
+/// An API Gateway HTTP API (payload 2.0) event carrying `body`, as API Gateway sends it.
+pub fn api_gateway_event(route: &str, body: &str, base64: bool, source_ip: &str) -> String {
+    use std::fmt::Write;
+    let encoded = if base64 {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(body)
+    } else {
+        body.to_owned()
+    };
+    let mut event = String::new();
+    write!(
+        event,
+        "{}",
+        json!({
+            "version": "2.0",
+            "routeKey": format!("POST /{route}"),
+            "rawPath": format!("/{route}"),
+            "rawQueryString": "",
+            "headers": {"content-type": "application/json", "host": "api.example.com"},
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "skypayapi",
+                "domainName": "api.example.com",
+                "domainPrefix": "api",
+                "http": {
+                    "method": "POST",
+                    "path": format!("/{route}"),
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": "SkyPay"
+                },
+                "requestId": "JKJaXmPLvHcESHA=",
+                "routeKey": format!("POST /{route}"),
+                "stage": "$default",
+                "time": "18/Feb/2019:06:59:33 +0000",
+                "timeEpoch": 1_550_473_173_000_i64
+            },
+            "body": encoded,
+            "isBase64Encoded": base64
+        })
+    )
+    .unwrap();
+    event
+}
+
+/// A control number with our prefix and `n` as its digits.
+pub fn number(n: u64) -> String {
+    format!("{PREFIX}{n:010}")
+}
