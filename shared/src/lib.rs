@@ -13,6 +13,7 @@
 //! The contract is `SPEC.md` in the steering folder; section numbers in comments refer to it.
 
 pub mod actions;
+pub mod admin;
 pub mod auth;
 pub mod codes;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod lambda;
 pub mod ledger;
 pub mod mask;
 pub mod rules;
+pub mod skypay_client;
 pub mod telemetry;
 pub mod time;
 pub mod wire;

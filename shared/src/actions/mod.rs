@@ -4,6 +4,7 @@
 
 pub mod collection_collect;
 pub mod payout_payout;
+pub mod payout_queue;
 pub mod payout_queue_payout;
 
 use crate::error::Rejection;

@@ -1,0 +1,19 @@
+//! payout-queue (SPEC section 7): payout instructions from SQS, pushed to SkyPay's payoutQueue.
+
+use lambda_runtime::{Error, run, service_fn};
+use skypay::actions::payout_queue::{self, PayoutQueue};
+use skypay::{Config, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    config.require_skypay_api()?;
+    // The DynamoDB and SkyPay clients are built once, outside the handler.
+    let ledger = skypay::Ledger::new(
+        skypay::dynamo::client_from_env().await,
+        config.table_name.as_str(),
+    );
+    let queue = PayoutQueue::new(config, ledger)?;
+    run(service_fn(|event| payout_queue::handle_sqs(&queue, event))).await
+}

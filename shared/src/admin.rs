@@ -1,0 +1,148 @@
+//! The local server's `/admin` routes (SPEC section 9), as plain functions from a request to a
+//! status and a JSON body. They exist only in `skypay-local`, never behind API Gateway; the
+//! rules they apply are the same code the Lambdas run.
+
+use serde_json::{Value, json};
+
+use crate::actions::payout_queue::{Numbering, PayoutQueue, SubmitError, Submitted};
+use crate::config::{Config, Encryption};
+use crate::ledger::{ContractRegistration, Ledger, PayoutLookup, RegisterOutcome, WriteContext};
+use crate::rules::{self, ControlNumber, NumberError};
+use crate::wire::{FieldError, Fields};
+
+/// An admin answer: HTTP status and JSON body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+fn reply(status: u16, body: impl serde::Serialize) -> AdminReply {
+    AdminReply {
+        status,
+        body: serde_json::to_value(body).unwrap_or_else(|_| json!({"error": "unserialisable"})),
+    }
+}
+
+fn error(status: u16, message: impl std::fmt::Display) -> AdminReply {
+    reply(status, json!({ "error": message.to_string() }))
+}
+
+fn ledger_down(e: &crate::ledger::LedgerError, request_id: &str) -> AdminReply {
+    tracing::error!(requestId = request_id, error = %e, "admin request failed in the ledger");
+    error(
+        503,
+        "the ledger is unavailable; nothing was changed, try again",
+    )
+}
+
+/// `POST /admin/payouts`: a payout instruction; the push happens inside the request.
+pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> AdminReply {
+    match queue.submit(body, Numbering::Random, request_id).await {
+        Ok(Submitted::Created(view)) => reply(201, view),
+        Ok(Submitted::Repushed(view)) => reply(200, view),
+        Ok(Submitted::NotPending(view)) => reply(
+            409,
+            json!({
+                "error": format!("payout {} is {}, no longer PENDING", view.control_number, view.status.as_str()),
+                "payout": view,
+            }),
+        ),
+        Err(e @ (SubmitError::Body(_) | SubmitError::Invalid(_))) => error(400, e),
+        Err(e @ (SubmitError::Conflict(_) | SubmitError::InFlight(_))) => error(409, e),
+        Err(SubmitError::Ledger(e)) => ledger_down(&e, request_id),
+    }
+}
+
+/// `GET /admin/payouts/{controlNumber}`.
+pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
+    match ledger.payout(control_number).await {
+        Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
+        Ok(Some(PayoutLookup::Orphan(events))) => reply(
+            404,
+            json!({"error": "unknown control number; SkyPay sent callbacks for it", "orphanEvents": events}),
+        ),
+        Ok(None) => error(404, "unknown control number"),
+        Err(e) => ledger_down(&e, request_id),
+    }
+}
+
+/// `POST /admin/contracts` `{contractNumber, amountDue, name?, phone?}`.
+pub async fn post_contract(
+    ledger: &Ledger,
+    config: &Config,
+    body: &[u8],
+    request_id: &str,
+) -> AdminReply {
+    let registration = match parse_contract(body, config) {
+        Ok(r) => r,
+        Err(e) => return error(400, e),
+    };
+    let number = registration.contract_number.as_str().to_owned();
+    let outcome = match ledger
+        .register_contract(&registration, &WriteContext::new(request_id))
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return ledger_down(&e, request_id),
+    };
+    let status = match outcome {
+        RegisterOutcome::Registered => 201,
+        RegisterOutcome::Identical => 200,
+        RegisterOutcome::Conflict => {
+            return error(
+                409,
+                format!("contract {number} is registered with different values"),
+            );
+        }
+    };
+    match ledger.contract(&number).await {
+        Ok(Some(view)) => reply(status, view),
+        Ok(None) => error(500, "the contract just registered cannot be read back"),
+        Err(e) => ledger_down(&e, request_id),
+    }
+}
+
+fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, String> {
+    let (fields, _) = Fields::decode(body, &Encryption::Off).map_err(|e| e.to_string())?;
+    let field = |e: FieldError| e.to_string();
+    let text = fields
+        .text("contractNumber")
+        .map_err(field)?
+        .ok_or("contractNumber is required")?;
+    let contract_number = ControlNumber::parse(&text, &config.prefix).map_err(|e| match e {
+        NumberError::Prefix => format!(
+            "contractNumber must start with our prefix {}",
+            config.prefix.as_str()
+        ),
+        NumberError::Format => format!("contractNumber {}", rules::number_rule(&config.prefix)),
+    })?;
+    let amount_due = fields.required_amount("amountDue").map_err(field)?;
+    let name = match fields.text("name").map_err(field)? {
+        Some(n) if !rules::within_length(&n, 1, 100) => {
+            return Err("name must be at most 100 characters".into());
+        }
+        other => other,
+    };
+    let phone = match fields.text("phone").map_err(field)? {
+        None => None,
+        Some(p) => Some(
+            rules::normalise_phone(&p).ok_or("phone must be 11 digits starting with 08 or 09")?,
+        ),
+    };
+    Ok(ContractRegistration {
+        contract_number,
+        amount_due,
+        name,
+        phone,
+    })
+}
+
+/// `GET /admin/contracts/{contractNumber}`.
+pub async fn get_contract(ledger: &Ledger, contract_number: &str, request_id: &str) -> AdminReply {
+    match ledger.contract(contract_number).await {
+        Ok(Some(view)) => reply(200, view),
+        Ok(None) => error(404, "unknown contract number"),
+        Err(e) => ledger_down(&e, request_id),
+    }
+}
