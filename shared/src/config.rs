@@ -21,6 +21,7 @@ pub const ALLOWED_SOURCE_CIDRS: &str = "ALLOWED_SOURCE_CIDRS";
 pub const PAYOUT_VALIDITY_HOURS: &str = "PAYOUT_VALIDITY_HOURS";
 pub const SKYPAY_API_URL: &str = "SKYPAY_API_URL";
 pub const SKYPAY_SENDER: &str = "SKYPAY_SENDER";
+pub const SKYPAY_API_TIMEOUT_SECONDS: &str = "SKYPAY_API_TIMEOUT_SECONDS";
 
 /// Defaults for the local server (SPEC section 9). The Lambda functions have none.
 pub mod local_defaults {
@@ -125,6 +126,9 @@ pub mod crypto_key {
 pub struct SkyPayApi {
     pub url: String,
     pub sender: String,
+    /// The whole exchange with SkyPay, answer included (`SKYPAY_API_TIMEOUT_SECONDS`,
+    /// default 10).
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -281,7 +285,25 @@ impl Config {
                 if sender.chars().count() > 100 {
                     return Err(invalid(SKYPAY_SENDER, "longer than 100 characters"));
                 }
-                Some(SkyPayApi { url, sender })
+                let timeout = match get(SKYPAY_API_TIMEOUT_SECONDS) {
+                    None => 10,
+                    Some(v) => v
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|s| (1..=60).contains(s))
+                        .ok_or_else(|| {
+                            invalid(
+                                SKYPAY_API_TIMEOUT_SECONDS,
+                                "must be whole seconds from 1 to 60",
+                            )
+                        })?,
+                };
+                Some(SkyPayApi {
+                    url,
+                    sender,
+                    timeout: std::time::Duration::from_secs(timeout),
+                })
             }
         };
 

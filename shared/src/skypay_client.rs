@@ -7,8 +7,6 @@ use serde_json::Value;
 
 /// Connecting to SkyPay should take well under a second from AWS in Singapore.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// The whole exchange, answer included. payout-queue's push lease is longer than this.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// SkyPay's answers are three short members; anything much longer is not an answer.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -33,11 +31,12 @@ pub enum Answer {
 pub struct ClientError(String);
 
 impl SkyPayClient {
-    pub fn new(url: &str) -> Result<SkyPayClient, ClientError> {
+    /// `timeout` bounds the whole exchange, answer included.
+    pub fn new(url: &str, timeout: Duration) -> Result<SkyPayClient, ClientError> {
         let url = reqwest::Url::parse(url).map_err(|e| ClientError(e.to_string()))?;
         let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
             .user_agent(concat!(
                 "skypay-partner-gateway/",
                 env!("CARGO_PKG_VERSION")

@@ -4,8 +4,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-const DEFAULT_FILTER: &str =
-    "info,aws_config=warn,aws_smithy_runtime=error,aws_smithy_runtime_api=error,aws_sdk_dynamodb=error,hyper=warn";
+const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=error,aws_smithy_runtime_api=error,aws_sdk_dynamodb=error,hyper=warn";
 
 /// Installs the JSON subscriber once. Calling it again is harmless.
 pub fn init() {

@@ -7,6 +7,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fake_skypay;
+pub mod local;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{Duration, Utc};

@@ -23,9 +23,15 @@ use crate::skypay_client::{Answer, ClientError, SkyPayClient};
 use crate::time::{self, SkyPayTime};
 use crate::wire::{FieldError, Fields};
 
-/// How long one push may hold a payout: longer than the SkyPay client's whole timeout, so a
-/// push in flight is never taken over; short enough that a crashed one is retried soon.
-pub const PUSH_LEASE_SECONDS: i64 = 30;
+/// How long one push may hold a payout: three times the SkyPay client's whole timeout, so a
+/// push in flight is never taken over, and short enough that a crashed one is retried soon.
+fn lease_seconds(config: &Config) -> i64 {
+    let timeout = config
+        .skypay_api
+        .as_ref()
+        .map_or(10, |api| api.timeout.as_secs());
+    i64::try_from(timeout.saturating_mul(3)).unwrap_or(30)
+}
 /// How many generated control numbers are tried before giving up on collisions.
 const NUMBER_ATTEMPTS: u32 = 5;
 
@@ -352,7 +358,10 @@ struct Inner {
 impl PayoutQueue {
     pub fn new(config: Config, ledger: Ledger) -> Result<PayoutQueue, ClientError> {
         let skypay = match &config.skypay_api {
-            Some(api) => Some((SkyPayClient::new(&api.url)?, api.sender.clone())),
+            Some(api) => Some((
+                SkyPayClient::new(&api.url, api.timeout)?,
+                api.sender.clone(),
+            )),
             None => None,
         };
         Ok(PayoutQueue {
@@ -406,7 +415,7 @@ impl PayoutQueue {
                 } else {
                     PayoutStatus::Queued
                 },
-                lease_seconds: pushed.then_some(PUSH_LEASE_SECONDS),
+                lease_seconds: pushed.then_some(lease_seconds(config)),
             };
             match self.inner.ledger.create_payout(&payout, &ctx).await? {
                 CreateOutcome::Created => {
@@ -456,7 +465,7 @@ impl PayoutQueue {
             .acquire_push_lease(
                 control_number,
                 &instruction.canonical(),
-                PUSH_LEASE_SECONDS,
+                lease_seconds(&self.inner.config),
                 ctx,
             )
             .await?

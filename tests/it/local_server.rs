@@ -1,0 +1,305 @@
+//! SPEC section 9: `skypay-local` driven over HTTP, as a user (or SkyPay) would.
+
+use serde_json::json;
+use support::local::LocalServer;
+use support::*;
+
+#[tokio::test]
+async fn a_shop_pickup_from_registration_to_a_repeated_payout() {
+    let s = LocalServer::start(&[]).await;
+    let cn = number(1);
+    let (status, payout) = s
+        .post(
+            "/admin/payouts",
+            &json!({"controlNumber": cn, "name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "QUEUED");
+    assert_eq!(payout["amount"], "3400.00");
+    assert_eq!(payout["withdrawChannel"], 1);
+    assert_eq!(payout["anomaly"], false);
+    assert!(payout["expiresAt"].as_str().unwrap().len() == 19);
+
+    let upload = payout_queue_payout(
+        &cn,
+        1,
+        "2024-05-01 09:00:00",
+        json!({"referenceNumber": "MLA1"}),
+    );
+    assert_eq!(s.skypay("payoutQueuePayout", &upload).await, "1000");
+    assert_eq!(
+        s.get(&format!("/admin/payouts/{cn}")).await.1["status"],
+        "UPLOADED"
+    );
+
+    let pay = payout_payout(&cn, json!({}));
+    assert_eq!(s.skypay("payoutPayout", &pay).await, "1000");
+    assert_eq!(s.skypay("payoutPayout", &pay).await, "-1026");
+    let (status, view) = s.get(&format!("/admin/payouts/{cn}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["status"], "PAID");
+    assert_eq!(view["events"].as_array().unwrap().len(), 1);
+    assert_eq!(view["events"][0]["payType"], "1");
+
+    // A bad key changes nothing and says only "Verification error".
+    let (_, refused) = s
+        .post(
+            "/payoutPayout",
+            &payout_payout(&cn, json!({"authentication": "guess"})),
+        )
+        .await;
+    assert_eq!(refused["responseCode"], "-1001");
+    assert_eq!(refused["responseDescription"], "Verification error");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_payout_is_1012() {
+    let s = LocalServer::start(&[]).await;
+    let cn = number(2);
+    let (status, payout) = s
+        .post(
+            "/admin/payouts",
+            &json!({"controlNumber": cn, "name": "Cruz,Juan", "phone": "09171234567", "amount": "100", "withdrawChannel": "9", "expiresAt": "2020-01-01 00:00:00"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["expiresAt"], "2020-01-01 00:00:00");
+    assert_eq!(
+        s.skypay("payoutPayout", &payout_payout(&cn, json!({})))
+            .await,
+        "-1012"
+    );
+    // SPEC 12.3: a pushed channel with a past expiry is refused, naming the field.
+    let (status, body) = s
+        .post(
+            "/admin/payouts",
+            &json!({"controlNumber": number(3), "name": "Cruz,Juan", "phone": "09171234567", "amount": "100", "withdrawChannel": 6, "accountNo": "09171234567", "expiresAt": "2020-01-01 00:00:00"}),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().starts_with("expiresAt"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn a_contract_from_registration_to_settled() {
+    let s = LocalServer::start(&[]).await;
+    let cn = number(4);
+    let registration = json!({"contractNumber": cn, "amountDue": "5000.00", "name": "Cruz,Juan"});
+    let (status, contract) = s.post("/admin/contracts", &registration).await;
+    assert_eq!(status, 201, "{contract}");
+    assert_eq!(contract["status"], "OPEN");
+    assert_eq!(contract["amountDue"], "5000.00");
+    assert_eq!(contract["collectedTotal"], "0.00");
+    // An identical re-post is 200; a different one 409.
+    assert_eq!(s.post("/admin/contracts", &registration).await.0, 200);
+    let (status, _) = s
+        .post(
+            "/admin/contracts",
+            &json!({"contractNumber": cn, "amountDue": "5000.01"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    assert_eq!(
+        s.skypay(
+            "collectionCollect",
+            &collection_collect(&cn, "R1", "1000.00", json!({}))
+        )
+        .await,
+        "1000"
+    );
+    assert_eq!(
+        s.skypay(
+            "collectionCollect",
+            &collection_collect(&cn, "R1", "1000.00", json!({}))
+        )
+        .await,
+        "-1015"
+    );
+    let (_, partial) = s.get(&format!("/admin/contracts/{cn}")).await;
+    assert_eq!(
+        (
+            partial["status"].as_str(),
+            partial["collectedTotal"].as_str()
+        ),
+        (Some("OPEN"), Some("1000.00"))
+    );
+    assert_eq!(
+        s.skypay(
+            "collectionCollect",
+            &collection_collect(&cn, "R2", "4000", json!({}))
+        )
+        .await,
+        "1000"
+    );
+    assert_eq!(
+        s.skypay(
+            "collectionCollect",
+            &collection_collect(&cn, "R3", "1", json!({}))
+        )
+        .await,
+        "-1026"
+    );
+    let (status, settled) = s.get(&format!("/admin/contracts/{cn}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(settled["status"], "SETTLED");
+    assert_eq!(settled["collectedTotal"], "5000.00");
+    assert_eq!(settled["receipts"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_unregistered_contract_is_adopted_by_registration() {
+    let s = LocalServer::start(&[]).await;
+    let cn = number(5);
+    assert_eq!(
+        s.skypay(
+            "collectionCollect",
+            &collection_collect(&cn, "R1", "600", json!({}))
+        )
+        .await,
+        "1000"
+    );
+    let (_, before) = s.get(&format!("/admin/contracts/{cn}")).await;
+    assert_eq!(before["status"], "UNREGISTERED");
+    let (status, adopted) = s
+        .post(
+            "/admin/contracts",
+            &json!({"contractNumber": cn, "amountDue": "500"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(adopted["status"], "SETTLED");
+    assert_eq!(adopted["overpaidBy"], "100.00");
+}
+
+#[tokio::test]
+async fn unknown_numbers_are_404_and_health_is_200() {
+    let s = LocalServer::start(&[]).await;
+    assert_eq!(s.get(&format!("/admin/payouts/{}", number(6))).await.0, 404);
+    assert_eq!(
+        s.get(&format!("/admin/contracts/{}", number(6))).await.0,
+        404
+    );
+    let (status, _) = s.get("/healthz").await;
+    assert_eq!(status, 200);
+    // Orphan callbacks: still 404 for the payout, with the events shown.
+    let orphan = payout_queue_payout(&number(7), 2, "2024-01-01 00:00:00", json!({}));
+    assert_eq!(s.skypay("payoutQueuePayout", &orphan).await, "1000");
+    let (status, body) = s.get(&format!("/admin/payouts/{}", number(7))).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["orphanEvents"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_instructions_are_400_naming_the_field() {
+    let s = LocalServer::start(&[]).await;
+    let base = json!({"name": "Cruz,Juan", "phone": "09171234567", "amount": "100.00", "withdrawChannel": 5, "bankNo": "BDO", "accountNo": "001234567890"});
+    let rows = [
+        (json!({"withdrawChannel": 2}), "withdrawChannel"),
+        (json!({"withdrawChannel": null}), "withdrawChannel"),
+        (json!({"name": "Cruz"}), "name"),
+        (json!({"name": ",Juan"}), "name"),
+        (json!({"phone": "0717123456"}), "phone"),
+        (json!({"amount": "0"}), "amount"),
+        (json!({"amount": "1.234"}), "amount"),
+        (json!({"bankNo": null}), "bankNo"),
+        (json!({"bankNo": "BDOX"}), "bankNo"),
+        (json!({"accountNo": null}), "accountNo"),
+        (json!({"idType": "TIN"}), "idType"),
+        (json!({"birthday": "1991-02-30"}), "birthday"),
+        (json!({"controlNumber": "SKY02123456789"}), "controlNumber"),
+        (
+            json!({"withdrawChannel": 6, "bankNo": null, "accountNo": "12345"}),
+            "accountNo",
+        ),
+        (
+            json!({"withdrawChannel": 6, "accountNo": "09171234567"}),
+            "bankNo",
+        ),
+        (
+            json!({"withdrawChannel": 8, "bankNo": null, "accountNo": "09171234567", "provinceId": 47}),
+            "provinceId",
+        ),
+    ];
+    for (change, field) in rows {
+        let mut body = base.clone();
+        for (k, v) in change.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        let (status, answer) = s.post("/admin/payouts", &body).await;
+        assert_eq!(status, 400, "{change} -> {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().starts_with(field),
+            "{change} -> {answer}"
+        );
+    }
+    let (status, _) = s.post_raw("/admin/payouts", "not json").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_with_a_data_file() {
+    let dir =
+        std::env::temp_dir().join(format!("skypay-restart-{}", skypay::ledger::random_token()));
+    let file = dir.join("ledger.db");
+    let cn = number(8);
+    let s = LocalServer::start_with_file(&file).await;
+    let (status, _) = s
+        .post("/admin/payouts", &json!({"controlNumber": cn, "name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        s.skypay("payoutPayout", &payout_payout(&cn, json!({})))
+            .await,
+        "1000"
+    );
+    s.stop().await;
+
+    let again = LocalServer::start_with_file(&file).await;
+    let (status, view) = again.get(&format!("/admin/payouts/{cn}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["status"], "PAID");
+    assert_eq!(
+        again
+            .skypay("payoutPayout", &payout_payout(&cn, json!({})))
+            .await,
+        "-1026"
+    );
+    again.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_the_envelope_not_a_bare_413() {
+    let s = LocalServer::start(&[]).await;
+    let (status, envelope) = s.post_raw("/payoutPayout", "x".repeat(70 * 1024)).await;
+    assert_eq!(status, 200);
+    assert_eq!(envelope["responseCode"], "2001");
+}
+
+#[test]
+fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
+    use skypay::config::{Defaults, Source};
+    let nothing = |_: &str| -> Option<String> { None };
+    let default = skypay::Config::load(&nothing as &dyn Source, Defaults::Local).unwrap();
+    let addr = "127.0.0.1:3000".parse().unwrap();
+    let store = skypay_local::Store::Memory;
+    let banner = skypay_local::banner(addr, &store, &default);
+    assert!(banner.contains("30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"));
+    assert!(banner.contains("AppName@skypay") && banner.contains("SKY01"));
+    assert!(banner.contains("curl -s http://127.0.0.1:3000/payoutPayout"));
+    let given = |name: &str| (name == "SKYPAY_AUTH_KEYS").then(|| "a-real-key-from-aws".to_owned());
+    let configured = skypay::Config::load(&given as &dyn Source, Defaults::Local).unwrap();
+    let banner = skypay_local::banner(addr, &store, &configured);
+    assert!(!banner.contains("a-real-key-from-aws"));
+    assert!(!banner.contains("30AC21B2"));
+}

@@ -1,0 +1,187 @@
+//! SPEC section 7: pushing payouts to SkyPay, against a fake SkyPay on loopback.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::fake_skypay::{Behaviour, FakeSkyPay};
+use support::local::LocalServer;
+use support::*;
+
+async fn with_skypay() -> (LocalServer, FakeSkyPay) {
+    let skypay = FakeSkyPay::start().await;
+    let server = LocalServer::start(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+    ])
+    .await;
+    (server, skypay)
+}
+
+fn gcash(control_number: &str) -> Value {
+    json!({
+        "controlNumber": control_number,
+        "name": "Lardizabal,Mary Annalou B.,Berja,",
+        "phone": "+639270348095",
+        "amount": 3400,
+        "withdrawChannel": "6",
+        "accountNo": "09270348095",
+        "idType": "TIN",
+        "birthday": "1991-10-02",
+    })
+}
+
+#[tokio::test]
+async fn the_exact_json_we_send() {
+    let (s, skypay) = with_skypay().await;
+    let cn = number(11);
+    let (status, payout) = s.post("/admin/payouts", &gcash(&cn)).await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "QUEUED");
+    assert_eq!(payout["skypayCode"], "1000");
+    let sent = skypay.received();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0],
+        json!({
+            "userName": USER,
+            "action": "payoutQueue",
+            "authentication": KEY,
+            "sender": "Lender App",
+            "controlNumber": cn,
+            "name": "Lardizabal,Mary Annalou B.,Berja,",
+            "phone": "09270348095",
+            "amount": "3400.00",
+            "withdrawChannel": 6,
+            "accountNo": "09270348095",
+            "idType": "TIN",
+            "birthday": "1991-10-02",
+        })
+    );
+
+    // A bank payout carries bankNo; everything but the channel is a string.
+    let bank = json!({"controlNumber": number(12), "name": "Cruz,Juan", "phone": "09171234567", "amount": "10.5",
+        "withdrawChannel": 5, "bankNo": "BDO", "accountNo": "001234567890", "provinceId": 47, "cityId": "996"});
+    let (status, _) = s.post("/admin/payouts", &bank).await;
+    assert_eq!(status, 201);
+    let sent = &skypay.received()[1];
+    assert_eq!(sent["amount"], "10.50");
+    assert_eq!(sent["provinceId"], "47");
+    assert_eq!(sent["cityId"], "996");
+    assert_eq!(sent["withdrawChannel"], 5);
+}
+
+#[tokio::test]
+async fn shop_pickups_are_registered_without_a_push() {
+    let (s, skypay) = with_skypay().await;
+    let (status, payout) = s
+        .post("/admin/payouts", &json!({"name": "Cruz,Juan", "phone": "09171234567", "amount": "1", "withdrawChannel": 9}))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(payout["status"], "QUEUED");
+    assert!(
+        payout["controlNumber"]
+            .as_str()
+            .unwrap()
+            .starts_with(PREFIX)
+    );
+    assert_eq!(payout["controlNumber"].as_str().unwrap().len(), 15);
+    assert!(skypay.received().is_empty());
+}
+
+#[tokio::test]
+async fn each_outcome_class() {
+    let (s, skypay) = with_skypay().await;
+    // (what SkyPay does, the status we record, skypayCode)
+    let rows: Vec<(Behaviour, &str, Option<&str>)> = vec![
+        (Behaviour::Code("1000"), "QUEUED", Some("1000")),
+        (Behaviour::Code("-1008"), "REJECTED", Some("-1008")),
+        (Behaviour::Code("-1021"), "REJECTED", Some("-1021")),
+        (Behaviour::Code("-1022"), "REJECTED", Some("-1022")),
+        (Behaviour::Code("-9999"), "PENDING", None),
+        (Behaviour::Code("-1009"), "PENDING", None),
+        (Behaviour::Http(502), "PENDING", None),
+        (Behaviour::Http(404), "PENDING", None),
+        (Behaviour::Garbage, "PENDING", None),
+        (
+            Behaviour::Stall(Duration::from_millis(1500)),
+            "PENDING",
+            None,
+        ),
+    ];
+    for (i, (behaviour, status, code)) in rows.into_iter().enumerate() {
+        let cn = number(100 + i as u64);
+        skypay.script(std::slice::from_ref(&behaviour));
+        let (http, payout) = s.post("/admin/payouts", &gcash(&cn)).await;
+        assert_eq!(http, 201, "{behaviour:?}: {payout}");
+        assert_eq!(payout["status"], status, "{behaviour:?}: {payout}");
+        assert_eq!(
+            payout["skypayCode"].as_str(),
+            code,
+            "{behaviour:?}: {payout}"
+        );
+        if status == "REJECTED" {
+            assert!(!payout["skypayDescription"].as_str().unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pending_payout_is_pushed_again_by_a_repost_and_never_with_other_data() {
+    let (s, skypay) = with_skypay().await;
+    let cn = number(200);
+    skypay.script(&[Behaviour::Http(503)]);
+    let (status, first) = s.post("/admin/payouts", &gcash(&cn)).await;
+    assert_eq!((status, first["status"].as_str()), (201, Some("PENDING")));
+    // A different instruction for the same control number: 409, nothing pushed.
+    let mut other = gcash(&cn);
+    other["amount"] = json!("3500.00");
+    assert_eq!(s.post("/admin/payouts", &other).await.0, 409);
+    assert_eq!(skypay.received().len(), 1);
+    // The same instruction (by value: 3400 and "3400.00" are the same amount): pushed again.
+    let mut same = gcash(&cn);
+    same["amount"] = json!("3400.00");
+    // SkyPay had in fact received the first push: it says -1008, which on a retry of ours
+    // means QUEUED.
+    skypay.script(&[Behaviour::Code("-1008")]);
+    let (status, again) = s.post("/admin/payouts", &same).await;
+    assert_eq!(
+        (status, again["status"].as_str()),
+        (200, Some("QUEUED")),
+        "{again}"
+    );
+    assert_eq!(again["pushAttempts"], 2);
+    let sent = skypay.received();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1], "a retry sends exactly the same data");
+    // No longer PENDING: 409, nothing pushed.
+    assert_eq!(s.post("/admin/payouts", &same).await.0, 409);
+    assert_eq!(skypay.received().len(), 2);
+}
+
+#[tokio::test]
+async fn without_skypay_api_url_pushed_payouts_are_queued_without_a_call() {
+    let s = LocalServer::start(&[]).await;
+    let (status, payout) = s.post("/admin/payouts", &gcash(&number(300))).await;
+    assert_eq!(status, 201);
+    assert_eq!(payout["status"], "QUEUED");
+    assert_eq!(
+        payout["skypayDescription"],
+        "not pushed: SKYPAY_API_URL is not set"
+    );
+}
+
+#[tokio::test]
+async fn refused_connections_leave_the_payout_pending() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api/payoutQueue", l.local_addr().unwrap())
+    };
+    let s = LocalServer::start(&[
+        ("SKYPAY_API_URL", closed.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+    ])
+    .await;
+    let (status, payout) = s.post("/admin/payouts", &gcash(&number(301))).await;
+    assert_eq!((status, payout["status"].as_str()), (201, Some("PENDING")));
+}

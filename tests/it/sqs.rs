@@ -1,0 +1,111 @@
+//! The payout-queue Lambda's SQS handler: partial batch failures, and a redelivered message
+//! that finds the payout it created instead of creating a second one.
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::json;
+use skypay::actions::payout_queue::{self, PayoutQueue};
+use support::fake_skypay::{Behaviour, FakeSkyPay};
+use support::*;
+
+fn message(id: &str, body: &serde_json::Value) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(id.to_owned());
+    m.body = Some(body.to_string());
+    m
+}
+
+fn batch(messages: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
+    let mut event = SqsEvent::default();
+    event.records = messages;
+    LambdaEvent::new(event, Context::default())
+}
+
+async fn queue(skypay: &FakeSkyPay) -> (PayoutQueue, Backend) {
+    let backend = Backend::start().await;
+    let ledger = backend.ledger().await;
+    let mut config = config_with(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+    ]);
+    config.table_name = backend.table.clone();
+    (PayoutQueue::new(config, ledger).unwrap(), backend)
+}
+
+fn wallet() -> serde_json::Value {
+    json!({"name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00", "withdrawChannel": 8, "accountNo": "09171234567"})
+}
+
+#[tokio::test]
+async fn only_the_messages_to_retry_are_reported() {
+    let skypay = FakeSkyPay::start().await;
+    let (q, _backend) = queue(&skypay).await;
+    let mut ok = wallet();
+    ok["controlNumber"] = json!(number(1));
+    let mut transient = wallet();
+    transient["controlNumber"] = json!(number(2));
+    let invalid = json!({"name": "no comma", "amount": "5"});
+    // A good instruction and an invalid one in one batch: only the invalid one is failed (it
+    // will reach the dead-letter queue after the retry limit).
+    let first = batch(vec![message("m-ok", &ok), message("m-invalid", &invalid)]);
+    let response = payout_queue::handle_sqs(&q, first).await.unwrap();
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec!["m-invalid".to_owned()]);
+
+    skypay.script(&[Behaviour::Code("-9999")]);
+    let second = batch(vec![message("m-transient", &transient)]);
+    let response = payout_queue::handle_sqs(&q, second).await.unwrap();
+    let failed: Vec<String> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec!["m-transient".to_owned()]);
+
+    // SQS delivers it again; SkyPay is back: acknowledged, and the payout is QUEUED.
+    let again = batch(vec![message("m-transient", &transient)]);
+    let response = payout_queue::handle_sqs(&q, again).await.unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    match q.ledger().payout(&number(2)).await.unwrap() {
+        Some(skypay::ledger::PayoutLookup::Payout(v)) => {
+            assert_eq!(v.status, skypay::ledger::PayoutStatus::Queued);
+            assert_eq!(v.push_attempts, 2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
+    let skypay = FakeSkyPay::start().await;
+    let (q, _backend) = queue(&skypay).await;
+    skypay.script(&[Behaviour::Http(500)]);
+    let first = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+        .await
+        .unwrap();
+    assert_eq!(first.batch_item_failures.len(), 1);
+    let second = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+        .await
+        .unwrap();
+    assert!(second.batch_item_failures.is_empty());
+    // A third delivery (our acknowledgement was lost): nothing new is pushed.
+    let third = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+        .await
+        .unwrap();
+    assert!(third.batch_item_failures.is_empty());
+    let sent = skypay.received();
+    assert_eq!(
+        sent.len(),
+        2,
+        "pushed twice (the failed attempt and the retry), never a third time"
+    );
+    assert_eq!(
+        sent[0]["controlNumber"], sent[1]["controlNumber"],
+        "the same payout both times"
+    );
+}

@@ -1,0 +1,97 @@
+//! `skypay-local` started inside a test on an ephemeral port, and a small HTTP client for it.
+
+use serde_json::Value;
+use skypay_local::{Running, Store};
+
+use crate::{Backend, config_with};
+
+pub struct LocalServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    running: Option<Running>,
+    _backend: Option<Backend>,
+}
+
+impl LocalServer {
+    /// On the test's DynamoDB (embedded in memory, or the external endpoint with a fresh table).
+    pub async fn start(extra: &[(&str, &str)]) -> LocalServer {
+        let backend = Backend::start().await;
+        let external = std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty());
+        let mut config = config_with(extra);
+        let (store, keep) = if external {
+            config.table_name = backend.table.clone();
+            (Store::Endpoint(backend.endpoint.clone()), Some(backend))
+        } else {
+            (Store::Memory, None)
+        };
+        LocalServer::start_on(store, config, keep).await
+    }
+
+    /// On the embedded DynamoDB persisted to `path` (always embedded: this is what `--data`
+    /// does).
+    pub async fn start_with_file(path: &std::path::Path) -> LocalServer {
+        LocalServer::start_on(Store::File(path.to_owned()), config_with(&[]), None).await
+    }
+
+    async fn start_on(
+        store: Store,
+        config: skypay::Config,
+        backend: Option<Backend>,
+    ) -> LocalServer {
+        let running = skypay_local::start("127.0.0.1:0".parse().unwrap(), store, config)
+            .await
+            .expect("skypay-local started");
+        LocalServer {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::new(),
+            running: Some(running),
+            _backend: backend,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+    }
+
+    /// POSTs a raw body; returns the status and the body as JSON (`Null` when it is not JSON).
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(path, body.to_string()).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A SkyPay call; returns the envelope's responseCode.
+    pub async fn skypay(&self, route: &str, body: &Value) -> String {
+        let (status, envelope) = self.post(&format!("/{route}"), body).await;
+        assert_eq!(status, 200, "{envelope}");
+        envelope["responseCode"]
+            .as_str()
+            .expect("an envelope")
+            .to_owned()
+    }
+}
