@@ -9,6 +9,7 @@
 
 pub mod fake_skypay;
 pub mod local;
+pub mod proxy;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
