@@ -15,11 +15,13 @@
 
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::config::retry::RetryConfig;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, SharedHttpClient};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+use crate::config::{ConfigError, Source};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -27,12 +29,29 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
 pub const MAX_ATTEMPTS: u32 = 3;
 pub const INITIAL_BACKOFF: Duration = Duration::from_millis(50);
 
-fn timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
-        .build()
+/// The client's time limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub attempt: Duration,
+    pub operation: Duration,
+}
+
+impl Timeouts {
+    /// What the functions and the local server use (the table above).
+    pub const PRODUCTION: Timeouts = Timeouts {
+        connect: CONNECT_TIMEOUT,
+        attempt: ATTEMPT_TIMEOUT,
+        operation: OPERATION_TIMEOUT,
+    };
+
+    fn config(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
 }
 
 fn retries() -> RetryConfig {
@@ -41,35 +60,101 @@ fn retries() -> RetryConfig {
         .with_initial_backoff(INITIAL_BACKOFF)
 }
 
-/// The client Lambda uses: region, credentials and any `AWS_ENDPOINT_URL_DYNAMODB` come from
-/// the environment.
-pub async fn client_from_env() -> Client {
-    let shared = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts())
-        .retry_config(retries())
-        .load()
-        .await;
-    Client::new(&shared)
+/// The one HTTPS client: hyper with rustls on ring.
+fn https() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+fn client(
+    region: String,
+    credentials: Credentials,
+    endpoint: Option<String>,
+    timeouts: Timeouts,
+) -> Client {
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        .http_client(https())
+        .timeout_config(timeouts.config())
+        .retry_config(retries());
+    if let Some(url) = endpoint {
+        config = config.endpoint_url(url);
+    }
+    Client::from_conf(config.build())
+}
+
+pub const AWS_REGION: &str = "AWS_REGION";
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+pub const AWS_ENDPOINT_URL_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
+
+/// The client Lambda uses. Lambda puts the region and the function's credentials in the
+/// environment; `AWS_ENDPOINT_URL_DYNAMODB` (the SDK's own variable) points it elsewhere. No
+/// credential chain is searched (no profile files, no instance metadata): that is work Lambda
+/// never needs at cold start. A missing variable is a configuration error naming it.
+pub fn client_from_env() -> Result<Client, ConfigError> {
+    client_from(&crate::config::Environment)
+}
+
+pub fn client_from(source: &dyn Source) -> Result<Client, ConfigError> {
+    let get = |name: &'static str| source.get(name).filter(|v| !v.trim().is_empty());
+    let required = |name: &'static str| get(name).ok_or(ConfigError::Missing { name });
+    let region = get(AWS_REGION)
+        .or_else(|| get("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing { name: AWS_REGION })?;
+    let credentials = Credentials::new(
+        required(AWS_ACCESS_KEY_ID)?,
+        required(AWS_SECRET_ACCESS_KEY)?,
+        get(AWS_SESSION_TOKEN),
+        None,
+        "lambda-environment",
+    );
+    let endpoint = get(AWS_ENDPOINT_URL_DYNAMODB).or_else(|| get("AWS_ENDPOINT_URL"));
+    Ok(client(region, credentials, endpoint, Timeouts::PRODUCTION))
 }
 
 /// A client for a DynamoDB-compatible server at `endpoint` (the embedded emulator, moto, a
 /// DynamoDB Local): dummy credentials, and the region from `AWS_REGION` or a fixed default.
 pub fn client_for_endpoint(endpoint: &str) -> Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(
-            std::env::var("AWS_REGION").unwrap_or_else(|_| "ap-southeast-1".to_owned()),
-        ))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "skypay-local",
-        ))
-        .endpoint_url(endpoint)
-        .timeout_config(timeouts())
-        .retry_config(retries())
-        .build();
-    Client::from_conf(config)
+    client_for_endpoint_with(endpoint, Timeouts::PRODUCTION)
+}
+
+/// The same with other time limits (tests that load an emulator on a busy machine).
+pub fn client_for_endpoint_with(endpoint: &str, timeouts: Timeouts) -> Client {
+    let region = std::env::var(AWS_REGION).unwrap_or_else(|_| "ap-southeast-1".to_owned());
+    let credentials = Credentials::new("local", "local", None, None, "skypay-local");
+    client(region, credentials, Some(endpoint.to_owned()), timeouts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_aws_variables_are_named() {
+        let only = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let err = client_from(&only(&[])).unwrap_err();
+        assert_eq!(err.to_string(), "AWS_REGION is not set");
+        let err = client_from(&only(&[(AWS_REGION, "ap-southeast-1")])).unwrap_err();
+        assert_eq!(err.to_string(), "AWS_ACCESS_KEY_ID is not set");
+        assert!(
+            client_from(&only(&[
+                (AWS_REGION, "ap-southeast-1"),
+                (AWS_ACCESS_KEY_ID, "id"),
+                (AWS_SECRET_ACCESS_KEY, "secret"),
+            ]))
+            .is_ok()
+        );
+    }
 }

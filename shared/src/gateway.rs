@@ -81,12 +81,12 @@ impl Gateway {
         }
     }
 
-    /// Builds the DynamoDB client from the environment (`AWS_ENDPOINT_URL_DYNAMODB` and the
-    /// usual AWS variables) and the gateway around it.
-    pub async fn from_config(config: Config) -> Gateway {
-        let client = crate::dynamo::client_from_env().await;
+    /// Builds the DynamoDB client from the environment (the region and credentials Lambda
+    /// provides, and `AWS_ENDPOINT_URL_DYNAMODB`) and the gateway around it.
+    pub fn from_config(config: Config) -> Result<Gateway, crate::ConfigError> {
+        let client = crate::dynamo::client_from_env()?;
         let ledger = Ledger::new(client, config.table_name.as_str());
-        Gateway::new(config, ledger)
+        Ok(Gateway::new(config, ledger))
     }
 
     pub fn config(&self) -> &Config {

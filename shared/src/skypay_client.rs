@@ -1,8 +1,17 @@
-//! The client for SkyPay's own API (payoutQueue, seed 001): one `reqwest` client per process,
-//! reused across invocations, with bounded timeouts.
+//! The client for SkyPay's own API (payoutQueue, seed 001): one hyper client per process,
+//! reused across invocations, on the same rustls/ring stack as the DynamoDB client, with
+//! bounded timeouts.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::Request;
+use hyper::header::{CONTENT_TYPE, USER_AGENT};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
 /// Connecting to SkyPay should take well under a second from AWS in Singapore.
@@ -10,10 +19,13 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// SkyPay's answers are three short members; anything much longer is not an answer.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
+type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+
 #[derive(Clone, Debug)]
 pub struct SkyPayClient {
-    http: reqwest::Client,
-    url: reqwest::Url,
+    http: Client<Https, Full<Bytes>>,
+    url: hyper::Uri,
+    timeout: Duration,
 }
 
 /// What SkyPay said, as far as we could read it.
@@ -33,46 +45,68 @@ pub struct ClientError(String);
 impl SkyPayClient {
     /// `timeout` bounds the whole exchange, answer included.
     pub fn new(url: &str, timeout: Duration) -> Result<SkyPayClient, ClientError> {
-        let url = reqwest::Url::parse(url).map_err(|e| ClientError(e.to_string()))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
-            .timeout(timeout)
-            .user_agent(concat!(
-                "skypay-partner-gateway/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()
-            .map_err(|e| ClientError(e.to_string()))?;
-        Ok(SkyPayClient { http, url })
+        let url: hyper::Uri = url
+            .parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| ClientError(e.to_string()))?;
+        if !matches!(url.scheme_str(), Some("http" | "https")) || url.host().is_none() {
+            return Err(ClientError("the URL must be http(s)://host/...".to_owned()));
+        }
+        let mut tcp = HttpConnector::new();
+        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT.min(timeout)));
+        tcp.enforce_http(false);
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(provider)
+            .map_err(|e| ClientError(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        let http = Client::builder(TokioExecutor::new()).build(https);
+        Ok(SkyPayClient { http, url, timeout })
     }
 
     /// POSTs one JSON body and reads the answer.
     pub async fn post(&self, body: &Value) -> Answer {
-        let unreadable = |reason: String| Answer::Unreadable { reason };
-        let request = self
-            .http
-            .post(self.url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        let response = match request.send().await {
+        match tokio::time::timeout(self.timeout, self.exchange(body)).await {
+            Ok(answer) => answer,
+            Err(_) => Answer::Unreadable {
+                reason: "timed out".to_owned(),
+            },
+        }
+    }
+
+    async fn exchange(&self, body: &Value) -> Answer {
+        let unreadable = |reason: &str| Answer::Unreadable {
+            reason: reason.to_owned(),
+        };
+        let request = Request::post(self.url.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(
+                USER_AGENT,
+                concat!("skypay-partner-gateway/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Full::new(Bytes::from(body.to_string())));
+        let Ok(request) = request else {
+            return unreadable("the request could not be built");
+        };
+        let response = match self.http.request(request).await {
             Ok(r) => r,
-            Err(e) if e.is_timeout() => return unreadable("timed out".to_owned()),
-            Err(e) if e.is_connect() => return unreadable("could not connect".to_owned()),
-            Err(_) => return unreadable("the connection failed".to_owned()),
+            Err(e) if e.is_connect() => return unreadable("could not connect"),
+            Err(_) => return unreadable("the connection failed"),
         };
         let status = response.status();
-        if status != reqwest::StatusCode::OK {
-            return unreadable(format!("HTTP {}", status.as_u16()));
+        if status != hyper::StatusCode::OK {
+            return Answer::Unreadable {
+                reason: format!("HTTP {}", status.as_u16()),
+            };
         }
-        let bytes = match response.bytes().await {
-            Ok(b) if b.len() <= MAX_ANSWER_BYTES => b,
-            Ok(_) => return unreadable("the answer is too long".to_owned()),
-            Err(e) if e.is_timeout() => {
-                return unreadable("timed out reading the answer".to_owned());
-            }
-            Err(_) => return unreadable("the answer was cut off".to_owned()),
-        };
-        read_answer(&bytes)
+        match Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+        {
+            Ok(collected) => read_answer(&collected.to_bytes()),
+            Err(_) => unreadable("the answer was cut off or too long"),
+        }
     }
 }
 

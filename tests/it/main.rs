@@ -4,6 +4,7 @@
 mod checks;
 mod collection_collect;
 mod concurrency;
+mod faults;
 mod lambda_events;
 mod ledger_failure;
 mod local_server;
@@ -11,4 +12,6 @@ mod logs;
 mod payout_payout;
 mod payout_queue;
 mod payout_queue_payout;
+mod properties;
 mod sqs;
+mod template;

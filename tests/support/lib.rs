@@ -72,6 +72,12 @@ pub struct Backend {
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
+pub const PATIENT: skypay::dynamo::Timeouts = skypay::dynamo::Timeouts {
+    connect: std::time::Duration::from_secs(10),
+    attempt: std::time::Duration::from_secs(60),
+    operation: std::time::Duration::from_secs(120),
+};
+
 impl Backend {
     pub async fn start() -> Backend {
         match std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT") {
@@ -98,8 +104,11 @@ impl Backend {
         }
     }
 
+    /// The ledger as the tests use it: production code, with time limits patient enough for an
+    /// emulator under 256 concurrent calls on a loaded 2-core machine (a test must not depend
+    /// on machine speed). The fault tests use the production limits.
     pub async fn ledger(&self) -> Ledger {
-        let client = skypay::dynamo::client_for_endpoint(&self.endpoint);
+        let client = skypay::dynamo::client_for_endpoint_with(&self.endpoint, PATIENT);
         let ledger = Ledger::new(client, self.table.as_str());
         ledger
             .ensure_table(skypay::ledger::schema::Stream::Off)

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     // The DynamoDB client is built once, outside the handler.
-    let gateway = Gateway::from_config(config).await;
+    let gateway = Gateway::from_config(config)?;
     run(service_fn(|request| {
         lambda::respond(&gateway, Action::PayoutQueuePayout, request)
     }))

@@ -2,7 +2,7 @@
 
 use lambda_runtime::{Error, run, service_fn};
 use skypay::actions::payout_queue::{self, PayoutQueue};
-use skypay::{Config, telemetry};
+use skypay::{Config, Ledger, dynamo, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -10,10 +10,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     config.require_skypay_api()?;
     // The DynamoDB and SkyPay clients are built once, outside the handler.
-    let ledger = skypay::Ledger::new(
-        skypay::dynamo::client_from_env().await,
-        config.table_name.as_str(),
-    );
+    let ledger = Ledger::new(dynamo::client_from_env()?, config.table_name.as_str());
     let queue = PayoutQueue::new(config, ledger)?;
     run(service_fn(|event| payout_queue::handle_sqs(&queue, event))).await
 }

@@ -1,0 +1,1258 @@
+#!/usr/bin/env python3
+"""The SkyPay gateway's benchmark harness (issue 5). Run it through `bench/run.sh`.
+
+Standard library only. It builds the release bootstraps, starts ddb-local (the counting DynamoDB
+emulator), a fake SkyPay, skypay-local, and each function under the Lambda Runtime Interface
+Emulator (RIE, from the aws-sam-cli wheel in bench/.venv), then measures:
+
+  1. cold start per function, as a ratio to a plain lambda_http hello-world (bench/hello);
+  2. DynamoDB requests per call, for every call path of every endpoint;
+  3. binary size (stripped bootstrap and its zip), x86_64 and, when cargo-lambda + zig are
+     available, arm64;
+  4. peak memory (VmHWM of the bootstrap) after 1,000 warm invocations, and warm latency;
+  5. warm handler time without DynamoDB (criterion, shared/benches/handler.rs);
+  6. skypay-local --memory throughput (bench/load, skypay-load) at 1, 8 and 64 clients;
+  7. a Python/Powertools payoutPayout peer (bench/peers/python) under the same RIE and ddb-local.
+
+It writes BENCHMARKS.md at the repository root and every raw figure to bench/out/results.json.
+Everything it starts listens on 127.0.0.1 only, and is stopped when it ends (or is interrupted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+VENV = BENCH / ".venv"
+PEER_DIR = BENCH / "peers" / "python"
+EVENTS = ROOT / "events"
+
+FUNCTIONS = ["payout-payout", "collection-collect", "payout-queue-payout", "payout-queue"]
+HELLO = "hello"
+PEER = "python-peer"
+
+USER = "AppName@skypay"
+KEY = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"
+PREFIX = "SKY01"
+TABLE = "skypay-ledger"
+IDEMPOTENCY_TABLE = "skypay-idempotency"
+
+# Budgets (issue 5). MB = 10^6 bytes, the stricter reading.
+BUDGET_COLD_RATIO = 1.3
+BUDGET_SIZE_BYTES = 6_000_000
+BUDGET_MEMORY_BYTES = 24_000_000
+BUDGET_HANDLER_NS = 50_000
+BUDGET_RPS = 3000
+
+STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - STARTED:7.1f}s] {message}", flush=True)
+
+
+# --- processes -------------------------------------------------------------------------------
+
+_PROCESSES: list[subprocess.Popen] = []
+
+
+def spawn(args, *, log_name: str, env=None, cwd=None) -> subprocess.Popen:
+    """Starts a process in its own process group, output to bench/out/logs/<log_name>."""
+    logs = OUT / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = open(logs / f"{log_name}.out", "wb")
+    err = open(logs / f"{log_name}.err", "wb")
+    proc = subprocess.Popen(
+        [str(a) for a in args],
+        stdout=out,
+        stderr=err,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )
+    proc.log_paths = (logs / f"{log_name}.out", logs / f"{log_name}.err")  # type: ignore[attr-defined]
+    out.close()
+    err.close()
+    _PROCESSES.append(proc)
+    return proc
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    found += [int(c) for c in f.read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return found
+
+
+def stop(proc: subprocess.Popen, timeout: float = 5.0) -> None:
+    """SIGTERM to the process (and what it started), SIGKILL if it lingers."""
+    if proc.poll() is not None:
+        return
+    kids = children_of(proc.pid)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in [proc.pid, *kids]:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        try:
+            proc.wait(timeout=timeout)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for pid in kids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if proc in _PROCESSES:
+        _PROCESSES.remove(proc)
+
+
+def stop_all() -> None:
+    for proc in list(_PROCESSES):
+        stop(proc, timeout=2.0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> float:
+    """Polls until 127.0.0.1:port accepts; returns when (perf_counter)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return time.perf_counter()
+        except OSError:
+            time.sleep(0.0005)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+def http_request(method: str, url: str, body: bytes | None = None, timeout: float = 30.0):
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def run(args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], check=True, **kwargs)
+
+
+def output(args) -> str:
+    try:
+        return subprocess.run(
+            [str(a) for a in args], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# --- the machine -----------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memoryGiB": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "rustc": output(["rustc", "--version"]),
+        "python": platform.python_version(),
+        "commit": output(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        "dirty": output(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]) != "",
+        "loadAverageAtStart": os.getloadavg(),
+    }
+
+
+# --- builds ----------------------------------------------------------------------------------
+
+
+def target_dir() -> Path:
+    meta = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    return Path(json.loads(meta)["target_directory"])
+
+
+def build(skip_criterion: bool) -> None:
+    log("building the release bootstraps, hello, skypay-local and skypay-load "
+        "(fat LTO: several minutes on 2 cores)")
+    packages = [*FUNCTIONS, HELLO, "skypay-local", "skypay-load"]
+    run(["cargo", "build", "--release", *sum((["-p", p] for p in packages), [])], cwd=ROOT)
+    log("building ddb-local (dev profile, as `cargo run -p skypay-tests --bin ddb-local`)")
+    run(["cargo", "build", "-p", "skypay-tests", "--bin", "ddb-local"], cwd=ROOT)
+    if not skip_criterion:
+        log("building the criterion bench (bench profile: release settings, panic = unwind)")
+        run(["cargo", "bench", "-p", "skypay", "--bench", "handler", "--no-run"], cwd=ROOT)
+
+
+ARM64_NOTES: list[str] = []
+
+
+def build_arm64() -> None:
+    """arm64 bootstraps with cargo-lambda (cargo-zigbuild, zig from the ziglang wheel), for their
+    sizes only: this machine cannot run them."""
+    cargo_lambda = VENV / "bin" / "cargo-lambda"
+    if not cargo_lambda.exists():
+        ARM64_NOTES.append("arm64: cargo-lambda is not in bench/.venv; not built.")
+        return
+    log("arm64: cargo lambda build --release --arm64 (zig from bench/.venv; several minutes)")
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV / 'bin'}:{env.get('PATH', '')}"
+    args = [cargo_lambda, "lambda", "build", "--release", "--arm64"]
+    for function in [*FUNCTIONS, HELLO]:
+        args += ["-p", function]
+    done = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if done.returncode != 0:
+        ARM64_NOTES.append(
+            f"arm64: `cargo lambda build --release --arm64` failed (exit {done.returncode}); see the run's output.")
+
+
+def find_rie() -> Path:
+    found = sorted(VENV.glob("lib/python*/site-packages/samcli/local/rapid/aws-lambda-rie-x86_64"))
+    if not found:
+        sys.exit("aws-lambda-rie not found in bench/.venv: run bench/run.sh (it installs aws-sam-cli)")
+    rie = found[0]
+    rie.chmod(0o755)
+    return rie
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+class FakeSkyPay:
+    """SkyPay's payoutQueue, answering 1000 to every push."""
+
+    def __init__(self):
+        parent = self
+        self.pushes = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                parent.pushes += 1
+                now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))
+                body = json.dumps({
+                    "responseTime": now.strftime("%Y-%m-%d %H:%M:%S.") + f"{now.microsecond // 100:04d}",
+                    "responseCode": "1000",
+                    "responseDescription": "Success",
+                }).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/payoutQueue"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+class DdbLocal:
+    def __init__(self, binary: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = spawn([binary, "--listen", f"127.0.0.1:{self.port}", "--table", TABLE],
+                          log_name="ddb-local")
+        wait_port(self.port, self.proc)
+        for _ in range(600):
+            try:
+                if http_request("GET", f"{self.url}/__counts")[0] == 200:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+
+    def reset(self):
+        http_request("POST", f"{self.url}/__counts/reset")
+
+    def counts(self) -> dict:
+        return json.loads(http_request("GET", f"{self.url}/__counts")[1])
+
+
+def lambda_env(ddb: DdbLocal, skypay: FakeSkyPay | None = None, **extra) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/root"),
+        "LANG": "C.UTF-8",
+        "AWS_ENDPOINT_URL_DYNAMODB": ddb.url,
+        "AWS_REGION": "ap-southeast-1",
+        "AWS_DEFAULT_REGION": "ap-southeast-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "TABLE_NAME": TABLE,
+        "SKYPAY_USERNAME": USER,
+        "SKYPAY_AUTH_KEYS": KEY,
+        "CONTROL_NUMBER_PREFIX": PREFIX,
+    }
+    if skypay is not None:
+        env["SKYPAY_API_URL"] = skypay.url
+        env["SKYPAY_SENDER"] = "Lender App"
+    env.update(extra)
+    return env
+
+
+class Local:
+    """skypay-local (release), on ddb-local or in memory."""
+
+    def __init__(self, binary: Path, *, ddb: DdbLocal | None, name: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [binary, "--listen", f"127.0.0.1:{self.port}"]
+        args += ["--dynamodb-endpoint", ddb.url] if ddb else ["--memory"]
+        env = dict(os.environ)
+        env.update({"AWS_REGION": "ap-southeast-1", "AWS_ACCESS_KEY_ID": "bench",
+                    "AWS_SECRET_ACCESS_KEY": "bench", "RUST_LOG": "warn"})
+        for var in ("SKYPAY_API_URL", "SKYPAY_SENDER", "SKYPAY_AUTH_KEYS", "AWS_ENDPOINT_URL_DYNAMODB"):
+            env.pop(var, None)
+        self.proc = spawn(args, log_name=name, env=env)
+        wait_port(self.port, self.proc)
+        for _ in range(600):
+            try:
+                if http_request("GET", f"{self.url}/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("skypay-local did not become healthy")
+
+    def post(self, path: str, body: dict) -> tuple[int, dict]:
+        status, raw = http_request("POST", f"{self.url}{path}", json.dumps(body).encode())
+        return status, json.loads(raw or b"{}")
+
+    def stop(self):
+        stop(self.proc)
+
+
+def skypay_load(binary: Path, *args) -> dict:
+    result = subprocess.run([str(binary), *map(str, args)], check=True, stdout=subprocess.PIPE)
+    return json.loads(result.stdout)
+
+
+# --- the Lambda Runtime Interface Emulator ---------------------------------------------------
+
+
+class Rie:
+    """One function under aws-lambda-rie. RIE starts the bootstrap at the first invocation (its
+    init is lazy), so spawn -> first answer of the bootstrap is the first invocation's time."""
+
+    INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+    def __init__(self, rie: Path, command: list, env: dict, *, name: str, cwd=None):
+        self.port = free_port()
+        self.name = name
+        # The runtime API on a port of its own too (RIE's default, 9001, may be taken).
+        runtime_api = f"127.0.0.1:{free_port()}"
+        self.t_spawn = time.perf_counter()
+        self.proc = spawn(
+            [rie, "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", runtime_api, "--log-level", "info", *command],
+            log_name=name, env=env, cwd=cwd,
+        )
+        self.t_ready = wait_port(self.port, self.proc)
+        self.conn: http.client.HTTPConnection | None = None
+
+    def invoke(self, payload: bytes) -> tuple[int, bytes, float]:
+        """POST one event on a kept-alive connection: (status, body, seconds)."""
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            started = time.perf_counter()
+            try:
+                self.conn.request("POST", self.INVOKE_PATH, body=payload,
+                                  headers={"content-type": "application/json"})
+                response = self.conn.getresponse()
+                body = response.read()
+                return response.status, body, time.perf_counter() - started
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def bootstrap_pid(self) -> int | None:
+        kids = children_of(self.proc.pid)
+        return kids[0] if kids else None
+
+    def vm_hwm_bytes(self) -> int | None:
+        pid = self.bootstrap_pid()
+        if pid is None:
+            return None
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return None
+
+    def init_duration_ms(self) -> float | None:
+        """RIE's own `INIT REPORT(durationMs: ...)`: bootstrap start -> its first /next."""
+        text = Path(self.proc.log_paths[1]).read_text(errors="replace")  # type: ignore[attr-defined]
+        found = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)\)", text)
+        return float(found.group(1)) if found else None
+
+    def stop(self):
+        if self.conn is not None:
+            self.conn.close()
+        stop(self.proc)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+_TEMPLATES: dict[str, dict] = {}
+
+
+def api_event(function: str, body: str | bytes) -> bytes:
+    """The function's API Gateway event (events/*.json) with another body."""
+    template_name = {"payout-payout": "payout-payout", "collection-collect": "collection-collect",
+                     "payout-queue-payout": "payout-queue-payout", HELLO: "payout-payout",
+                     PEER: "payout-payout"}[function]
+    if template_name not in _TEMPLATES:
+        _TEMPLATES[template_name] = json.loads((EVENTS / f"{template_name}.json").read_text())
+    event = json.loads(json.dumps(_TEMPLATES[template_name]))
+    if isinstance(body, bytes):
+        event["body"] = base64.b64encode(body).decode()
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = body
+    return json.dumps(event).encode()
+
+
+def sample_event(function: str) -> bytes:
+    name = {HELLO: "payout-payout", PEER: "payout-payout"}.get(function, function)
+    return (EVENTS / f"{name}.json").read_bytes()
+
+
+def sqs_event(message_id: str, instruction: dict) -> bytes:
+    """An SQS event with one message: events/payout-queue.json's, with this id and body."""
+    sample = EVENTS / "payout-queue.json"
+    if sample.exists():
+        event = json.loads(sample.read_text())
+        record = event["Records"][0]
+    else:
+        record = {
+            "receiptHandle": "bench",
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1550473173000",
+                           "SenderId": "AIDAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1550473173001"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:ap-southeast-1:123456789012:skypay-payouts",
+            "awsRegion": "ap-southeast-1",
+        }
+        event = {"Records": [record]}
+    body = json.dumps(instruction)
+    record.update({"messageId": message_id, "receiptHandle": f"handle-{message_id}", "body": body,
+                   "md5OfBody": hashlib.md5(body.encode()).hexdigest()})
+    return json.dumps(event).encode()
+
+
+def wallet_instruction(**extra) -> dict:
+    return {"name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00",
+            "withdrawChannel": 6, "accountNo": "09171234567", **extra}
+
+
+def payout_body(number: str, **overrides) -> str:
+    body = {"userName": USER, "action": "payoutPayout", "authentication": KEY,
+            "controlNumber": number, "withdrawChannel": "1", "payTime": "2019-02-18 14:59:33"}
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def collect_body(contract: str, receipt: str, amount: str = "1000.00", **overrides) -> str:
+    body = {"userName": USER, "action": "collectionCollect", "authentication": KEY,
+            "contractNumber": contract, "amount": amount, "phone": "09171234567",
+            "receiptNumber": receipt, "collectedTime": "2019-02-18 15:01:02", "payChannel": "10"}
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def callback_body(number: str, pay_type: str, deal_time: str, **overrides) -> str:
+    body = {"userName": USER, "action": "payoutQueuePayout", "authentication": KEY,
+            "controlNumber": number, "payType": pay_type, "dealTime": deal_time}
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def response_code(function: str, status: int, body: bytes) -> str:
+    """What the invocation answered: the envelope's responseCode, the SQS batch outcome, or
+    the hello-world's status."""
+    if status != 200:
+        return f"RIE HTTP {status}"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "unreadable"
+    if function == "payout-queue":
+        failures = answer.get("batchItemFailures") or []
+        return "acknowledged" if not failures else f"{len(failures)} to retry"
+    if function == HELLO:
+        return f"HTTP {answer.get('statusCode')}"
+    try:
+        return json.loads(answer["body"])["responseCode"]
+    except (KeyError, TypeError, ValueError):
+        return f"no envelope: {body[:120]!r}"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+# --- the harness -----------------------------------------------------------------------------
+
+
+class Harness:
+    def __init__(self, args):
+        self.args = args
+        self.results: dict = {"machine": machine(), "notes": []}
+        self.target = target_dir()
+        self.release = self.target / "release"
+        self.rie = find_rie()
+        self.venv_python = VENV / "bin" / "python"
+
+    # commands -------------------------------------------------------------------------------
+
+    def command(self, function: str) -> tuple[list, Path | None]:
+        if function == PEER:
+            return [self.venv_python, "-m", "awslambdaric", "app.handler"], PEER_DIR
+        return [self.release / function], None
+
+    def env(self, function: str) -> dict:
+        if function == "payout-queue":
+            return lambda_env(self.ddb, self.skypay)
+        if function == PEER:
+            return lambda_env(self.ddb, IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE,
+                              LAMBDA_TASK_ROOT=str(PEER_DIR), AWS_LAMBDA_FUNCTION_NAME="python-peer",
+                              POWERTOOLS_IDEMPOTENCY_DISABLED="false")
+        return lambda_env(self.ddb)
+
+    def start(self, function: str, tag: str) -> Rie:
+        command, cwd = self.command(function)
+        return Rie(self.rie, command, self.env(function), name=f"rie-{function}-{tag}", cwd=cwd)
+
+    # setup ----------------------------------------------------------------------------------
+
+    def services(self):
+        log("starting ddb-local, the fake SkyPay and skypay-local (on ddb-local, for /admin)")
+        self.ddb = DdbLocal(self.target / "debug" / "ddb-local")
+        self.skypay = FakeSkyPay()
+        self.local = Local(self.release / "skypay-local", ddb=self.ddb, name="skypay-local-ddb")
+        log(f"  ddb-local {self.ddb.url}, fake SkyPay {self.skypay.url}, skypay-local {self.local.url}")
+        log("creating the Powertools idempotency table in ddb-local (boto3, bench/.venv)")
+        run([self.venv_python, PEER_DIR / "tables.py", self.ddb.url, IDEMPOTENCY_TABLE],
+            env=lambda_env(self.ddb))
+
+    def register(self, serial_from: int, count: int, clients: int = 8):
+        summary = skypay_load(self.release / "skypay-load", "register", "--url", self.local.url,
+                              "--from", serial_from, "--count", count, "--clients", clients)
+        if summary["codes"].get("HTTP 201") != count:
+            raise RuntimeError(f"registration failed: {summary}")
+
+    def seed(self):
+        log("seeding the ledger through skypay-local's /admin routes")
+        local = self.local
+        # Call paths (section 2).
+        self.register(2_000_000_001, 1)  # SKY012000000001: QUEUED, payable
+        status, _ = local.post("/admin/payouts", {
+            "controlNumber": "SKY012000000002", "name": "Cruz,Juan", "phone": "09171234567",
+            "amount": "3400.00", "withdrawChannel": 1, "expiresAt": "2020-01-01 00:00:00"})
+        assert status == 201, status
+        status, _ = local.post("/admin/payouts", {"controlNumber": "SKY012000000003",
+                                                  **wallet_instruction()})
+        assert status == 201, status
+        self.register(4_000_000_001, 2)  # the peer's: SKY014000000001, ...002
+        for contract, due in (("SKY013000000001", "5000.00"), ("SKY013000000002", "100.00")):
+            status, _ = local.post("/admin/contracts", {"contractNumber": contract, "amountDue": due})
+            assert status == 201, status
+        # Cold starts (section 1): a payable number for each run of payout-payout and the peer.
+        self.register(5_000_000_000, self.args.runs + 1)
+        self.register(6_000_000_000, self.args.runs + 1)
+        # The events' own numbers: SKY0112345678 payable (payout-payout's sample event).
+        status, _ = local.post("/admin/payouts", {
+            "controlNumber": "SKY0112345678", "name": "Cruz,Juan", "phone": "09171234567",
+            "amount": "3400.00", "withdrawChannel": 1})
+        assert status in (200, 201), status
+        # Warm invocations (section 4): one payable number per invocation.
+        self.register(7_000_000_000, self.args.warm)
+        self.register(8_000_000_000, self.args.warm)
+
+    # section 2 ------------------------------------------------------------------------------
+
+    def call_paths(self) -> dict:
+        """(label, expected requests or None, event) per function."""
+        pp = "payout-payout"
+        cc = "collection-collect"
+        qp = "payout-queue-payout"
+        paths = {
+            pp: [
+                ("1000 paid", 1, api_event(pp, payout_body("SKY012000000001"))),
+                ("-1026 already paid (retry)", 1, api_event(pp, payout_body("SKY012000000001"))),
+                ("-1012 unknown control number (ledger)", 1, api_event(pp, payout_body("SKY012999999999"))),
+                ("-1012 expired (ledger)", 1, api_event(pp, payout_body("SKY012000000002"))),
+                ("-1012 malformed control number", 0, api_event(pp, payout_body("SKY01123"))),
+                ("-1014 wrong prefix", 0, api_event(pp, payout_body("ABC0112345678"))),
+                ("-1001 wrong key", 0, api_event(pp, payout_body("SKY012000000001", authentication="guess"))),
+                ("2001 not a JSON object", 0, api_event(pp, "not json")),
+                ("2002 payTime missing", 0, api_event(pp, payout_body("SKY012000000001", payTime=None))),
+                ("2003 wrong action", 0, api_event(pp, payout_body("SKY012000000001", action="collectionCollect"))),
+            ],
+            cc: [
+                ("1000 collected (registered contract)", 1, api_event(cc, collect_body("SKY013000000001", "R-1"))),
+                ("-1015 same receipt again", 1, api_event(cc, collect_body("SKY013000000001", "R-1"))),
+                ("1000 collected (unregistered contract)", 1, api_event(cc, collect_body("SKY013999999999", "R-1"))),
+                ("1000 collected (reaches amountDue)", 1, api_event(cc, collect_body("SKY013000000002", "R-1", "100.00"))),
+                ("-1026 contract settled", 1, api_event(cc, collect_body("SKY013000000002", "R-2", "1.00"))),
+                ("2004 wrong prefix", 0, api_event(cc, collect_body("ABC0187654321", "R-1"))),
+                ("2002 amount missing", 0, api_event(cc, collect_body("SKY013000000001", "R-9", amount=None))),
+                ("-1001 wrong key", 0, api_event(cc, collect_body("SKY013000000001", "R-9", authentication="guess"))),
+                ("2001 not a JSON object", 0, api_event(cc, "[1,2]")),
+                ("2003 wrong action", 0, api_event(cc, collect_body("SKY013000000001", "R-9", action="payoutPayout"))),
+            ],
+            qp: [
+                ("1000 payType 1 uploaded", 1, api_event(qp, callback_body("SKY012000000003", "1", "2019-02-18 10:00:00", referenceNumber="MLA1"))),
+                ("1000 payType 1 duplicate", 1, api_event(qp, callback_body("SKY012000000003", "1", "2019-02-18 10:00:00", referenceNumber="MLA1"))),
+                ("1000 payType 2 paid", 1, api_event(qp, callback_body("SKY012000000003", "2", "2019-02-18 11:00:00"))),
+                ("1000 payType 3 after paid (anomaly)", 1, api_event(qp, callback_body("SKY012000000003", "3", "2019-02-18 12:00:00", failDescription="late cancel"))),
+                ("1000 payType 5 amended success", 1, api_event(qp, callback_body("SKY012000000003", "5", "2019-02-18 13:00:00", referenceNumber="MLA2"))),
+                ("1000 orphan (unknown control number)", 1, api_event(qp, callback_body("SKY012888888888", "1", "2019-02-18 10:00:00"))),
+                ("1000 payType 6 (recorded only)", 1, api_event(qp, callback_body("SKY012000000003", "6", "2019-02-18 14:00:00"))),
+                ("1000 unknown payType 9", 1, api_event(qp, callback_body("SKY012000000003", "9", "2019-02-18 14:00:00"))),
+                ("1000 malformed control number", 1, api_event(qp, callback_body("SKY01x", "1", "2019-02-18 14:00:00"))),
+                ("-1001 wrong key", 0, api_event(qp, callback_body("SKY012000000003", "1", "2019-02-18 10:00:00", authentication="guess"))),
+                ("2001 not a JSON object", 0, api_event(qp, b"\xff\xfe")),
+                ("2003 wrong action", 0, api_event(qp, callback_body("SKY012000000003", "1", "2019-02-18 10:00:00", action="payoutPayout"))),
+            ],
+            "payout-queue": [
+                ("pushed payout (GCash): written, pushed, QUEUED", None, sqs_event("bench-push-1", wallet_instruction())),
+                ("SQS redelivery of the same message", None, sqs_event("bench-push-1", wallet_instruction())),
+                ("shop pickup (channel 1): registered QUEUED", None, sqs_event("bench-pickup-1", {"name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1})),
+                ("invalid instruction (refused)", None, sqs_event("bench-invalid-1", {"name": "no comma", "amount": "5"})),
+            ],
+            PEER: [
+                ("1000 paid (new payload)", None, api_event(PEER, payout_body("SKY014000000001"))),
+                ("byte-identical retry (Powertools replays 1000)", None, api_event(PEER, payout_body("SKY014000000001"))),
+                ("-1026 retry with another payTime (new payload)", None, api_event(PEER, payout_body("SKY014000000001", payTime="2019-02-18 15:00:00"))),
+                ("-1012 unknown control number", None, api_event(PEER, payout_body("SKY014999999999"))),
+                ("-1001 wrong key", 0, api_event(PEER, payout_body("SKY014000000002", authentication="guess"))),
+                ("2001 not a JSON object", 0, api_event(PEER, "not json")),
+            ],
+        }
+        return paths
+
+    def warm_event(self, function: str, i: int) -> bytes:
+        if function == "payout-payout":
+            return api_event(function, payout_body(f"SKY01{7_000_000_000 + i:010d}"))
+        if function == PEER:
+            return api_event(function, payout_body(f"SKY01{8_000_000_000 + i:010d}"))
+        if function == "collection-collect":
+            return api_event(function, collect_body("SKY013777777777", f"W-{i}", "10.00"))
+        if function == "payout-queue-payout":
+            deal = dt.datetime(2019, 3, 1) + dt.timedelta(seconds=i)
+            return api_event(function, callback_body("SKY012000000003", "1", deal.strftime("%Y-%m-%d %H:%M:%S")))
+        if function == "payout-queue":
+            return sqs_event(f"bench-warm-{i}", wallet_instruction())
+        return sample_event(HELLO)
+
+    def warm_phase(self):
+        """Sections 2 and 4 (and the peer's part of 7): one warm instance per function."""
+        paths = self.call_paths()
+        self.results["requests"] = {}
+        self.results["warm"] = {}
+        for function in [HELLO, *FUNCTIONS, PEER]:
+            log(f"{function}: starting under RIE")
+            rie = self.start(function, "warm")
+            try:
+                if function in paths:
+                    rows = []
+                    log(f"{function}: DynamoDB requests per call path ({len(paths[function])} paths)")
+                    for label, expected, event in paths[function]:
+                        self.ddb.reset()
+                        pushes = self.skypay.pushes
+                        status, body, _ = rie.invoke(event)
+                        counts = self.ddb.counts()
+                        code = response_code(function, status, body)
+                        rows.append({"path": label, "answer": code, "requests": counts["total"],
+                                     "byOperation": counts["byOperation"], "expected": expected,
+                                     "pushes": self.skypay.pushes - pushes})
+                        log(f"  {label}: answered {code}, {counts['total']} request(s) {counts['byOperation']}")
+                    self.results["requests"][function] = rows
+                n = self.args.warm
+                log(f"{function}: {n} warm invocations")
+                latencies, codes = [], {}
+                for i in range(n):
+                    status, body, seconds = rie.invoke(self.warm_event(function, i))
+                    latencies.append(seconds * 1000)
+                    code = response_code(function, status, body)
+                    codes[code] = codes.get(code, 0) + 1
+                    if (i + 1) % 250 == 0:
+                        log(f"  {i + 1}/{n}")
+                hwm = rie.vm_hwm_bytes()
+                self.results["warm"][function] = {
+                    "invocations": n, "codes": codes,
+                    "p50Ms": statistics.median(latencies), "p99Ms": percentile(latencies, 99),
+                    "meanMs": statistics.fmean(latencies), "vmHwmBytes": hwm,
+                }
+                log(f"  {function}: warm p50 {statistics.median(latencies):.2f} ms, "
+                    f"p99 {percentile(latencies, 99):.2f} ms, VmHWM {hwm / 1e6 if hwm else float('nan'):.2f} MB, answers {codes}")
+            finally:
+                rie.stop()
+
+    # section 1 ------------------------------------------------------------------------------
+
+    def cold_event(self, function: str, run_index: int) -> bytes:
+        if function == "payout-payout":
+            return api_event(function, payout_body(f"SKY01{5_000_000_000 + run_index:010d}"))
+        if function == PEER:
+            return api_event(function, payout_body(f"SKY01{6_000_000_000 + run_index:010d}"))
+        if function == "payout-queue":
+            return sqs_event(f"bench-cold-{run_index}", wallet_instruction())
+        return sample_event(function)
+
+    def cold_starts(self):
+        n = self.args.runs
+        functions = [HELLO, *FUNCTIONS, PEER]
+        log(f"cold starts: {n} runs of each of {', '.join(functions)}, interleaved")
+        runs: dict[str, list] = {f: [] for f in functions}
+        for r in range(n):
+            for function in functions:
+                rie = self.start(function, "cold")
+                event = self.cold_event(function, r)
+                try:
+                    started = time.perf_counter()
+                    status, body, _ = rie.invoke(event)
+                    answered = time.perf_counter()
+                finally:
+                    rie.stop()
+                runs[function].append({
+                    "firstInvocationMs": (answered - started) * 1000,
+                    "rieReadyMs": (rie.t_ready - rie.t_spawn) * 1000,
+                    "initMs": rie.init_duration_ms(),
+                    "answer": response_code(function, status, body),
+                })
+            summary = ", ".join(f"{f} {runs[f][-1]['firstInvocationMs']:.1f}" for f in functions)
+            log(f"  run {r + 1}/{n} (ms): {summary}")
+        cold = {}
+        for function, rows in runs.items():
+            first = [row["firstInvocationMs"] for row in rows]
+            inits = [row["initMs"] for row in rows if row["initMs"] is not None]
+            answers: dict[str, int] = {}
+            for row in rows:
+                answers[row["answer"]] = answers.get(row["answer"], 0) + 1
+            cold[function] = {
+                "runs": len(rows),
+                "medianMs": statistics.median(first),
+                "minMs": min(first), "maxMs": max(first),
+                "p90Ms": percentile(first, 90),
+                "initMedianMs": statistics.median(inits) if inits else None,
+                "rieReadyMedianMs": statistics.median(row["rieReadyMs"] for row in rows),
+                "answers": answers,
+            }
+        self.results["cold"] = cold
+
+    # section 3 ------------------------------------------------------------------------------
+
+    def sizes(self):
+        log("binary sizes: stripped bootstrap and zip -9")
+        out = OUT / "size"
+        sizes = {"x86_64": {}}
+        for function in [*FUNCTIONS, HELLO]:
+            sizes["x86_64"][function] = self.size_of(self.release / function, out / "x86_64" / function)
+        arm = self.arm64_sizes(out / "arm64")
+        if arm:
+            sizes["arm64"] = arm
+        self.results["sizes"] = sizes
+
+    def size_of(self, binary: Path, folder: Path) -> dict:
+        folder.mkdir(parents=True, exist_ok=True)
+        bootstrap = folder / "bootstrap"
+        shutil.copy2(binary, bootstrap)
+        strip = shutil.which("strip")
+        if strip and self.machine_of(bootstrap) == "x86_64":
+            subprocess.run([strip, "--strip-all", bootstrap], check=False)
+        bootstrap.chmod(0o755)
+        archive = folder / "bootstrap.zip"
+        archive.unlink(missing_ok=True)
+        info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = (0o100755 & 0xFFFF) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with zipfile.ZipFile(archive, "w", compresslevel=9) as z:
+            z.writestr(info, bootstrap.read_bytes(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+        return {"binaryBytes": binary.stat().st_size, "strippedBytes": bootstrap.stat().st_size,
+                "zipBytes": archive.stat().st_size}
+
+    @staticmethod
+    def machine_of(path: Path) -> str:
+        header = path.read_bytes()[:20]
+        machine_code = int.from_bytes(header[18:20], "little")
+        return {0x3E: "x86_64", 0xB7: "aarch64"}.get(machine_code, "other")
+
+    def arm64_sizes(self, out: Path) -> dict | None:
+        self.results["notes"] += ARM64_NOTES
+        if self.args.no_arm64:
+            self.results["notes"].append("arm64: not built (--no-arm64).")
+            return None
+        sizes = {}
+        for function in [*FUNCTIONS, HELLO]:
+            candidates = [self.target / "lambda" / function / "bootstrap",
+                          self.target / "aarch64-unknown-linux-gnu" / "release" / function]
+            binary = next((c for c in candidates if c.exists() and self.machine_of(c) == "aarch64"), None)
+            if binary is None:
+                self.results["notes"].append(f"arm64: no aarch64 bootstrap found for {function}.")
+                continue
+            sizes[function] = self.size_of(binary, out / function)
+            # The x86_64 strip cannot strip aarch64: the profile's `strip = true` did.
+        return sizes
+
+    # section 5 ------------------------------------------------------------------------------
+
+    def criterion(self):
+        log("criterion: cargo bench -p skypay --bench handler (builds with the release profile first)")
+        run(["cargo", "bench", "-p", "skypay", "--bench", "handler", "--",
+             "--warm-up-time", "2", "--measurement-time", "4"], cwd=ROOT)
+        handler = {}
+        for action in ("payoutPayout", "collectionCollect", "payoutQueuePayout"):
+            path = self.target / "criterion" / f"handler_{action}" / "new" / "estimates.json"
+            estimates = json.loads(path.read_text())
+            handler[action] = {
+                "medianNs": estimates["median"]["point_estimate"],
+                "meanNs": estimates["mean"]["point_estimate"],
+                "medianLowNs": estimates["median"]["confidence_interval"]["lower_bound"],
+                "medianHighNs": estimates["median"]["confidence_interval"]["upper_bound"],
+            }
+        self.results["handler"] = handler
+
+    # section 6 ------------------------------------------------------------------------------
+
+    @staticmethod
+    def thread_cpu(pid: int) -> dict[str, float]:
+        """CPU seconds so far per thread name of a process."""
+        tick = os.sysconf("SC_CLK_TCK")
+        by_name: dict[str, float] = {}
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+                name = stat[stat.index("(") + 1: stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                cpu = (int(fields[11]) + int(fields[12])) / tick
+            except (OSError, ValueError, IndexError):
+                continue
+            by_name[name] = by_name.get(name, 0.0) + cpu
+        return by_name
+
+    def throughput(self):
+        log("throughput: skypay-local --memory (release) and skypay-load")
+        load = self.release / "skypay-load"
+        local = Local(self.release / "skypay-local", ddb=None, name="skypay-local-memory")
+        try:
+            scenarios = []
+            serial = 0
+            for duplicates in (0, 20):
+                for clients in (1, 8, 64):
+                    count = self.args.load_requests if clients > 1 else max(1, self.args.load_requests // 3)
+                    fresh = count - count * duplicates // 100
+                    scenarios.append({"clients": clients, "duplicates": duplicates,
+                                      "count": count, "from": serial})
+                    serial += fresh
+            self.local = local
+            log(f"  registering {serial} payouts through /admin/payouts (not timed)")
+            started = time.perf_counter()
+            self.register(0, serial, clients=8)
+            log(f"  registered in {time.perf_counter() - started:.1f} s")
+            rows = []
+            control = {"clients": 64, "duplicates": 0, "count": self.args.load_requests,
+                       "from": 0, "refused": True}
+            for scenario in [*scenarios, control]:
+                before_threads = self.thread_cpu(local.proc.pid)
+                before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                started = time.perf_counter()
+                args = ["pay", "--url", local.url, "--from", scenario["from"],
+                        "--count", scenario["count"], "--clients", scenario["clients"],
+                        "--duplicates", scenario["duplicates"]]
+                if scenario.get("refused"):
+                    args += ["--key", "wrong-key"]
+                summary = skypay_load(load, *args)
+                wall = time.perf_counter() - started
+                after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+                after_threads = self.thread_cpu(local.proc.pid)
+                threads = {name: round(after_threads.get(name, 0) - before_threads.get(name, 0), 3)
+                           for name in after_threads}
+                server_cpu = sum(threads.values())
+                generator_cpu = (after_children.ru_utime - before_children.ru_utime
+                                 + after_children.ru_stime - before_children.ru_stime)
+                row = {**scenario, **summary, "serverCpuSeconds": round(server_cpu, 3),
+                       "serverCpuPercent": round(100 * server_cpu / wall, 1),
+                       "generatorCpuSeconds": round(generator_cpu, 3),
+                       "generatorCpuPercent": round(100 * generator_cpu / wall, 1),
+                       "serverThreads": {k: v for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if v > 0},
+                       "wallSeconds": round(wall, 3)}
+                rows.append(row)
+                label = "refused before the ledger (-1001)" if scenario.get("refused") else f"{scenario['duplicates']}% duplicates"
+                log(f"  {scenario['clients']:>2} clients, {label}: {summary['requestsPerSecond']} req/s, "
+                    f"p50 {summary['p50Us'] / 1000:.2f} ms, p99 {summary['p99Us'] / 1000:.2f} ms, "
+                    f"codes {summary['codes']}, server CPU {row['serverCpuPercent']}%, "
+                    f"generator CPU {row['generatorCpuPercent']}%")
+            self.results["throughput"] = rows
+        finally:
+            local.stop()
+
+    # all ------------------------------------------------------------------------------------
+
+    def run(self):
+        OUT.mkdir(parents=True, exist_ok=True)
+        m = self.results["machine"]
+        log(f"machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}, {m['rustc']}, "
+            f"load average {m['loadAverageAtStart'][0]:.2f}")
+        self.services()
+        try:
+            self.seed()
+            self.warm_phase()
+            self.cold_starts()
+        finally:
+            self.local.stop()
+            stop(self.ddb.proc)
+            self.skypay.close()
+        if not self.args.skip_criterion:
+            self.criterion()
+        self.throughput()
+        self.sizes()
+        self.results["machine"]["loadAverageAtEnd"] = os.getloadavg()
+        self.results["machine"]["harnessSeconds"] = round(time.monotonic() - STARTED, 1)
+        (OUT / "results.json").write_text(json.dumps(self.results, indent=2))
+        report = render(self.results, self.args)
+        (ROOT / "BENCHMARKS.md").write_text(report)
+        log("wrote BENCHMARKS.md and bench/out/results.json")
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def mb(n: float | None) -> str:
+    return "n/a" if n is None else f"{n / 1e6:.2f} MB"
+
+
+def ms(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f} ms"
+
+
+def verdict(ok: bool) -> str:
+    return "pass" if ok else "**FAIL**"
+
+
+def render(r: dict, args) -> str:
+    m = r["machine"]
+    lines: list[str] = []
+    add = lines.append
+    add("# Benchmarks")
+    add("")
+    add("Written by `bench/run.sh` (harness `bench/bench.py`); raw figures in `bench/out/results.json`. "
+        "A benchmark, not a test: nothing in `cargo test` depends on these numbers.")
+    add("")
+    add("| | |")
+    add("|---|---|")
+    add(f"| date | {m['date']} |")
+    add(f"| CPU | {m['cpu']}, {m['cores']} cores, {m['memoryGiB']} GiB |")
+    add(f"| kernel | {m['kernel']} |")
+    add(f"| rustc | {m['rustc']} |")
+    add(f"| Python (peer) | {m['python']} |")
+    add(f"| commit | {m['commit']}{' + uncommitted changes' if m['dirty'] else ''} |")
+    la0, la1 = m["loadAverageAtStart"], m.get("loadAverageAtEnd", (0, 0, 0))
+    add(f"| load average (1 min) at start / end | {la0[0]:.2f} / {la1[0]:.2f} |")
+    add(f"| harness time (after builds) | {m.get('harnessSeconds', 0):.0f} s |")
+    add("")
+    add("MB = 10^6 bytes. Budgets from issue 5.")
+    add("")
+
+    # budget table
+    add("## Budgets")
+    add("")
+    add("| what | measured | budget | |")
+    add("|---|---|---|---|")
+    cold = r.get("cold", {})
+    hello = cold.get(HELLO, {}).get("medianMs")
+    for f in FUNCTIONS:
+        c = cold.get(f)
+        if c and hello:
+            ratio = c["medianMs"] / hello
+            add(f"| cold start {f} / hello-world | {ratio:.2f}x ({c['medianMs']:.1f} / {hello:.1f} ms) | <= {BUDGET_COLD_RATIO}x | {verdict(ratio <= BUDGET_COLD_RATIO)} |")
+    for f, rows in r.get("requests", {}).items():
+        if f == PEER:
+            continue
+        checked = [row for row in rows if row["expected"] is not None]
+        if checked:
+            bad = [row for row in checked if row["requests"] != row["expected"]]
+            add(f"| DynamoDB requests per call, {f} | {len(checked) - len(bad)}/{len(checked)} paths as documented | 1 per call reaching the ledger, 0 before | {verdict(not bad)} |")
+        else:
+            detail = "; ".join(f"{row['path']}: {row['requests']}" for row in rows)
+            add(f"| DynamoDB requests per message, {f} | {detail} | reported (write, push, update + reads) | - |")
+    for f in FUNCTIONS:
+        s = r.get("sizes", {}).get("x86_64", {}).get(f)
+        if s:
+            add(f"| size {f} x86_64 (stripped bootstrap; zip) | {mb(s['strippedBytes'])}; zip {mb(s['zipBytes'])} | <= 6 MB | {verdict(s['strippedBytes'] <= BUDGET_SIZE_BYTES)} |")
+    for f in FUNCTIONS:
+        s = r.get("sizes", {}).get("arm64", {}).get(f)
+        if s:
+            add(f"| size {f} arm64 (stripped bootstrap; zip) | {mb(s['strippedBytes'])}; zip {mb(s['zipBytes'])} | <= 6 MB | {verdict(s['strippedBytes'] <= BUDGET_SIZE_BYTES)} |")
+    for f in FUNCTIONS:
+        w = r.get("warm", {}).get(f)
+        if w and w.get("vmHwmBytes"):
+            add(f"| peak memory {f} (VmHWM after {w['invocations']} warm invocations) | {mb(w['vmHwmBytes'])} | <= 24 MB | {verdict(w['vmHwmBytes'] <= BUDGET_MEMORY_BYTES)} |")
+    for action, h in r.get("handler", {}).items():
+        add(f"| warm handler {action} (criterion median) | {h['medianNs'] / 1000:.2f} us | <= 50 us | {verdict(h['medianNs'] <= BUDGET_HANDLER_NS)} |")
+    tp = [row for row in r.get("throughput", []) if not row.get("refused") and row["duplicates"] == 0]
+    if tp:
+        best = max(tp, key=lambda row: row["requestsPerSecond"])
+        add(f"| skypay-local payoutPayout/s (distinct numbers, best of 1/8/64 clients) | {best['requestsPerSecond']} /s at {best['clients']} clients | >= {BUDGET_RPS} /s | {verdict(best['requestsPerSecond'] >= BUDGET_RPS)} |")
+    add("")
+
+    # section 1
+    add("## 1. Cold start")
+    add("")
+    add(f"Each function's release bootstrap under `aws-lambda-rie` (from the aws-sam-cli wheel), {args.runs} runs each, "
+        "interleaved. RIE starts the bootstrap lazily, at the first invocation: **first invocation** is "
+        "from sending that invocation (RIE already listening) to its answer, so it covers the bootstrap's "
+        "spawn, its init (config, SDK client) and the first event, DynamoDB request included. **init** is "
+        "RIE's own `INIT REPORT(durationMs)`: bootstrap start to its first `/next`. The payout-payout and "
+        "peer events pay a fresh registered number each run; the others are `events/*.json` as they are "
+        "(payout-queue: an SQS message with a GCash instruction, pushed to the fake SkyPay).")
+    add("")
+    add("| function | first invocation, median | min | p90 | max | init (RIE), median | ratio to hello | answers |")
+    add("|---|---|---|---|---|---|---|---|")
+    for f in [HELLO, *FUNCTIONS, PEER]:
+        c = cold.get(f)
+        if not c:
+            continue
+        ratio = f"{c['medianMs'] / hello:.2f}x" if hello else "n/a"
+        answers = ", ".join(f"{k} x{v}" for k, v in c["answers"].items())
+        add(f"| {f} | {ms(c['medianMs'])} | {ms(c['minMs'])} | {ms(c['p90Ms'])} | {ms(c['maxMs'])} | {ms(c['initMedianMs'])} | {ratio} | {answers} |")
+    add("")
+
+    # section 2
+    add("## 2. DynamoDB requests per call")
+    add("")
+    add("Requests reaching ddb-local (the counting proxy), reset before and read after each invocation of the "
+        "release bootstrap under RIE. Expected: `docs/ledger.md`.")
+    add("")
+    for f, rows in r.get("requests", {}).items():
+        add(f"### {f}")
+        add("")
+        add("| call path | answer | requests | by operation | expected | |")
+        add("|---|---|---|---|---|---|")
+        for row in rows:
+            ops = ", ".join(f"{k} {v}" for k, v in row["byOperation"].items()) or "-"
+            if row["pushes"]:
+                ops += f" (+{row['pushes']} push to SkyPay)"
+            expected = "report" if row["expected"] is None else str(row["expected"])
+            ok = "-" if row["expected"] is None else verdict(row["requests"] == row["expected"])
+            add(f"| {row['path']} | {row['answer']} | {row['requests']} | {ops} | {expected} | {ok} |")
+        add("")
+
+    # section 3
+    add("## 3. Binary size")
+    add("")
+    add("The release bootstrap (`strip --strip-all` on a copy, a no-op with the profile's `strip = true`), and "
+        "`bootstrap.zip` (deflate level 9, as `zip -9`).")
+    add("")
+    add("| function | arch | binary | stripped | zip |")
+    add("|---|---|---|---|---|")
+    for arch, sizes in r.get("sizes", {}).items():
+        for f, s in sizes.items():
+            add(f"| {f} | {arch} | {mb(s['binaryBytes'])} | {mb(s['strippedBytes'])} | {mb(s['zipBytes'])} |")
+    add("")
+
+    # section 4
+    add("## 4. Warm invocations and peak memory")
+    add("")
+    add(f"{args.warm} warm invocations of one instance each, one at a time (each a new payable number, receipt, "
+        "event or message: every one reaches the ledger), round trip through RIE on a kept-alive "
+        "connection; then VmHWM of the bootstrap process (RIE's child) from `/proc/<pid>/status`.")
+    add("")
+    add("| function | p50 | p99 | mean | VmHWM | answers |")
+    add("|---|---|---|---|---|---|")
+    for f in [HELLO, *FUNCTIONS, PEER]:
+        w = r.get("warm", {}).get(f)
+        if not w:
+            continue
+        answers = ", ".join(f"{k} x{v}" for k, v in w["codes"].items())
+        add(f"| {f} | {w['p50Ms']:.2f} ms | {w['p99Ms']:.2f} ms | {w['meanMs']:.2f} ms | {mb(w['vmHwmBytes'])} | {answers} |")
+    add("")
+
+    # section 5
+    if r.get("handler"):
+        add("## 5. Warm handler time without DynamoDB")
+        add("")
+        add("criterion (`cargo bench -p skypay --bench handler`, `shared/benches/handler.rs`): decode -> "
+            "authenticate -> action -> field rules -> envelope on each event's body.")
+        add("")
+        add("| action | median | 95% interval of the median | mean |")
+        add("|---|---|---|---|")
+        for action, h in r["handler"].items():
+            add(f"| {action} | {h['medianNs'] / 1000:.2f} us | {h['medianLowNs'] / 1000:.2f}-{h['medianHighNs'] / 1000:.2f} us | {h['meanNs'] / 1000:.2f} us |")
+        add("")
+
+    # section 6
+    add("## 6. skypay-local throughput")
+    add("")
+    add("`skypay-local --memory` (release) and `skypay-load` (bench/load) on the same machine: payoutPayout on "
+        "control numbers registered beforehand (not timed), each paid once; the 20% mix repeats numbers "
+        "paid earlier (-1026). The last row is a control: the same load refused before the ledger (-1001). "
+        "CPU is the server's (all its threads, from `/proc/<pid>/task/*/stat`) and the generator's, over "
+        "the run's wall time; 200% is both cores.")
+    add("")
+    add("| clients | mix | requests | req/s | p50 | p99 | answers | server CPU | generator CPU |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    for row in r.get("throughput", []):
+        mix = "refused (-1001)" if row.get("refused") else f"{row['duplicates']}% duplicates"
+        answers = ", ".join(f"{k} x{v}" for k, v in row["codes"].items())
+        if row.get("errors"):
+            answers += f", {row['errors']} errors"
+        add(f"| {row['clients']} | {mix} | {row['answered']} | {row['requestsPerSecond']} | {row['p50Us'] / 1000:.2f} ms | {row['p99Us'] / 1000:.2f} ms | {answers} | {row['serverCpuPercent']}% | {row['generatorCpuPercent']}% |")
+    add("")
+    busiest = [row for row in r.get("throughput", []) if row["clients"] == 64 and not row.get("refused") and row["duplicates"] == 0]
+    if busiest:
+        threads = busiest[0]["serverThreads"]
+        add("Server CPU seconds by thread name, 64 clients, distinct numbers: "
+            + ", ".join(f"`{k}` {v:.2f}s" for k, v in threads.items()) + ".")
+        add("")
+
+    # section 7
+    add("## 7. The Python peer (Powertools idempotency + boto3)")
+    add("")
+    add("`bench/peers/python/app.py`: payoutPayout with the same checks, envelope and conditional UpdateItem "
+        "(ALL_OLD, -1012/-1026), wrapped in Powertools `idempotent_function` on the request payload "
+        "(DynamoDB persistence layer, table `skypay-idempotency` in the same ddb-local), under the same RIE "
+        "(`python -m awslambdaric app.handler`).")
+    add("")
+    add("| | Rust payout-payout | Python peer | Rust / peer |")
+    add("|---|---|---|---|")
+    rc, pc = cold.get("payout-payout"), cold.get(PEER)
+    if rc and pc:
+        add(f"| cold start, first invocation (median) | {ms(rc['medianMs'])} | {ms(pc['medianMs'])} | {rc['medianMs'] / pc['medianMs']:.2f} |")
+        if rc["initMedianMs"] and pc["initMedianMs"]:
+            add(f"| init (RIE INIT REPORT, median) | {ms(rc['initMedianMs'])} | {ms(pc['initMedianMs'])} | {rc['initMedianMs'] / pc['initMedianMs']:.2f} |")
+    rw, pw = r.get("warm", {}).get("payout-payout"), r.get("warm", {}).get(PEER)
+    if rw and pw:
+        add(f"| warm invocation p50 | {rw['p50Ms']:.2f} ms | {pw['p50Ms']:.2f} ms | {rw['p50Ms'] / pw['p50Ms']:.2f} |")
+        add(f"| warm invocation p99 | {rw['p99Ms']:.2f} ms | {pw['p99Ms']:.2f} ms | {rw['p99Ms'] / pw['p99Ms']:.2f} |")
+        if rw["vmHwmBytes"] and pw["vmHwmBytes"]:
+            add(f"| peak memory (VmHWM) | {mb(rw['vmHwmBytes'])} | {mb(pw['vmHwmBytes'])} | {rw['vmHwmBytes'] / pw['vmHwmBytes']:.2f} |")
+    rq, pq = r.get("requests", {}).get("payout-payout"), r.get("requests", {}).get(PEER)
+    if rq and pq:
+        pairs = [("new payout paid (1000)", rq[0], pq[0]),
+                 ("retry of a paid payout", rq[1], pq[1]),
+                 ("unknown control number (-1012)", rq[2], pq[3])]
+        for label, a, b in pairs:
+            ratio = f"{a['requests'] / b['requests']:.2f}" if b["requests"] else "n/a"
+            add(f"| DynamoDB requests: {label} | {a['requests']} ({a['answer']}) | {b['requests']} ({b['answer']}) | {ratio} |")
+    add("")
+    add("A byte-identical retry is answered by Powertools from its idempotency record: the peer replays the "
+        "first call's `1000`, where SPEC section 4 (and the Rust function) answers `-1026`. A retry that "
+        "differs in any byte (another payTime) is a new payload to Powertools and reaches the ledger.")
+    add("")
+
+    if r.get("notes"):
+        add("## Notes")
+        add("")
+        for note in r["notes"]:
+            add(f"- {note}")
+        add("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="cold starts per function (default 20)")
+    parser.add_argument("--warm", type=int, default=1000, help="warm invocations per function (default 1000)")
+    parser.add_argument("--load-requests", type=int, default=10000,
+                        help="payoutPayout calls per throughput run at 8 and 64 clients (a third at 1)")
+    parser.add_argument("--skip-build", action="store_true", help="use the binaries already built")
+    parser.add_argument("--skip-criterion", action="store_true", help="leave out section 5")
+    parser.add_argument("--no-arm64", action="store_true", help="do not build arm64 with cargo-lambda")
+    args = parser.parse_args()
+
+    def interrupted(signum, _frame):
+        stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    try:
+        if not args.skip_build:
+            build(args.skip_criterion)
+            if not args.no_arm64:
+                build_arm64()
+        Harness(args).run()
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    main()

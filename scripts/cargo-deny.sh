@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Supply-chain checks with cargo-deny (deny.toml): licenses, bans (duplicate versions warn),
+# sources (crates.io only). cargo-deny is built once into .tools/ (pinned) and reused.
+#
+#   scripts/cargo-deny.sh                  install if needed, then check
+#   scripts/cargo-deny.sh --install-only   only make sure .tools/bin/cargo-deny is there
+#
+# The advisories check needs the RustSec database from the network; see the top of deny.toml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT=.tools
+VERSION=0.20.2
+BIN="$ROOT/bin/cargo-deny"
+
+install_only=false
+for arg in "$@"; do
+    case "$arg" in
+        --install-only) install_only=true ;;
+        *) echo "usage: $0 [--install-only]" >&2; exit 2 ;;
+    esac
+done
+
+if ! [[ -x "$BIN" && "$("$BIN" --version 2>/dev/null)" == "cargo-deny $VERSION" ]]; then
+    echo "== installing cargo-deny $VERSION into $ROOT (a few minutes, once)"
+    cargo install --locked --quiet --root "$ROOT" --version "$VERSION" cargo-deny
+fi
+$install_only && exit 0
+
+echo "== cargo deny check licenses bans sources"
+"$BIN" --locked check licenses bans sources
+echo "cargo-deny: clean"

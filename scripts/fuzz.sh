@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Fuzzing with cargo-fuzz (libFuzzer) over the pure parts of the `skypay` crate: body decoding,
+# field parsing and validation, the envelope (fuzz/fuzz_targets/body.rs).
+#
+#   scripts/fuzz.sh [SECONDS]    fuzz the `body` target for SECONDS (default 60), niced
+#   scripts/fuzz.sh --check      CI: the fuzz workspace compiles against shared/ (stable
+#                                `cargo check`, no cargo-fuzz, no instrumentation)
+#   scripts/fuzz.sh --build      build the instrumented target only
+#   scripts/fuzz.sh --cmin       minimise fuzz/corpus/body (keep it small enough to commit)
+#
+# cargo-fuzz is built once into .tools/ (pinned). It needs unstable compiler flags
+# (-Zsanitizer, sanitizer coverage); on the stable toolchain RUSTC_BOOTSTRAP=1 allows them,
+# for the fuzz build only (its own workspace and target directory, fuzz/target).
+# New inputs go to fuzz/corpus/body; fuzz/seeds/body holds the readable seed bodies (SkyPay's
+# samples and the events/ bodies) and is only read. Crashes land in fuzz/artifacts/body/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TARGET=body
+ROOT=.tools
+VERSION=0.13.2
+CORPUS=fuzz/corpus/$TARGET
+SEEDS=fuzz/seeds/$TARGET
+DICT=fuzz/$TARGET.dict
+
+mode=run
+seconds=60
+case "${1:-}" in
+    "") ;;
+    --check) mode=check ;;
+    --build) mode=build ;;
+    --cmin) mode=cmin ;;
+    *[!0-9]*) echo "usage: $0 [SECONDS | --check | --build | --cmin]" >&2; exit 2 ;;
+    *) seconds=$1 ;;
+esac
+
+if [[ $mode == check ]]; then
+    echo "== cargo check (fuzz workspace)"
+    cargo check --locked --manifest-path fuzz/Cargo.toml --bins
+    echo "fuzz: the $TARGET target compiles"
+    exit 0
+fi
+
+BIN="$ROOT/bin/cargo-fuzz"
+if ! [[ -x "$BIN" && "$("$BIN" --version 2>/dev/null)" == "cargo-fuzz $VERSION" ]]; then
+    echo "== installing cargo-fuzz $VERSION into $ROOT (once)"
+    cargo install --locked --quiet --root "$ROOT" --version "$VERSION" cargo-fuzz
+fi
+export PATH="$PWD/$ROOT/bin:$PATH"
+export RUSTC_BOOTSTRAP=1
+
+case $mode in
+    build)
+        nice -n 10 cargo fuzz build "$TARGET"
+        ;;
+    cmin)
+        nice -n 10 cargo fuzz cmin "$TARGET" "$CORPUS"
+        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh "$CORPUS" | cut -f1)"
+        ;;
+    run)
+        mkdir -p "$CORPUS"
+        echo "== cargo fuzz run $TARGET for ${seconds}s"
+        # -max_len: bodies well past SkyPay's real ones (~300 bytes); the 64 KiB limit itself is
+        # a length check covered by the unit tests.
+        nice -n 10 cargo fuzz run "$TARGET" "$CORPUS" "$SEEDS" -- \
+            -dict="$DICT" \
+            -max_len=8192 \
+            -max_total_time="$seconds" \
+            -print_final_stats=1
+        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh "$CORPUS" | cut -f1)"
+        ;;
+esac

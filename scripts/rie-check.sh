@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The four Lambda bootstraps, built for this machine, under the AWS Lambda runtime interface
+# emulator (aws-lambda-rie from the aws-sam-cli package): no Docker, no AWS account. Each event in
+# events/ is invoked against a DynamoDB API on loopback and the answers are asserted; see
+# scripts/rie_check.py for the list. Exits non-zero on any failed check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+arch="$(uname -m)"
+if [[ "$arch" != x86_64 ]]; then
+    # The emulator and the bootstraps must match the machine; only x86_64 is wired up here.
+    echo "rie-check: runs on x86_64 (this machine is $arch)" >&2
+    exit 2
+fi
+
+# aws-sam-cli ships the emulator.
+scripts/sam-checks.sh --install-only
+rie="$(.venv-sam/bin/python -c 'import os, samcli; print(os.path.join(os.path.dirname(samcli.__file__), "local", "rapid", "aws-lambda-rie-x86_64"))')"
+[[ -x "$rie" ]] || { echo "rie-check: no emulator at $rie" >&2; exit 1; }
+
+echo "== cargo build --release (the four bootstraps, for the host)"
+cargo build --release -p payout-payout -p collection-collect -p payout-queue-payout -p payout-queue
+echo "== cargo build (ddb-local, skypay-local)"
+cargo build -p skypay-tests --bin ddb-local -p skypay-local --bin skypay-local
+
+target_dir="$(cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+logs="$target_dir/rie-check"
+rm -rf "$logs"
+mkdir -p "$logs"
+
+# rie_check.py stops what it starts; should it die first, its process groups (listed in
+# $logs/pids as they start) are stopped here.
+cleanup() {
+    local pid
+    [[ -f "$logs/pids" ]] || return 0
+    while read -r pid; do
+        if [[ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$pid" ]]; then
+            kill -TERM -- "-$pid" 2>/dev/null || true
+        fi
+    done <"$logs/pids"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== checks"
+python3 scripts/rie_check.py \
+    --bins "$target_dir/release" \
+    --ddb-local "$target_dir/debug/ddb-local" \
+    --skypay-local "$target_dir/debug/skypay-local" \
+    --rie "$rie" \
+    --logs "$logs"

@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""The real Lambda bootstraps under the AWS Lambda runtime interface emulator, without Docker.
+
+Called by scripts/rie-check.sh, which builds the binaries and finds the emulator. Python's
+standard library only. Everything listens on 127.0.0.1 on ports the OS hands out, and every
+process started here is stopped on the way out, whatever happens.
+
+What runs:
+  ddb-local      a DynamoDB API (embedded dynoxide behind a proxy that counts requests)
+  skypay-local   seeds the ledger through /admin, and reads it back after each function
+  fake SkyPay    answers payoutQueue with 1000 and records what it was sent
+  aws-lambda-rie one per function, with the function's bootstrap as its command
+
+Prints one line per check and ends with "N passed, N failed"; exits 1 if any failed.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TABLE = "skypay-ledger"
+USER = "AppName@skypay"
+# SkyPay's sample key: what the events in events/ carry.
+KEY = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"
+PREFIX = "SKY01"
+SENDER = "Lender App"
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+
+# The numbers the events in events/ use.
+PICKUP = "SKY0112345678"  # events/payout-payout.json
+CONTRACT = "SKY0187654321"  # events/collection-collect.json
+PUSHED = "SKY01123456789"  # events/payout-queue-payout.json
+QUEUED = "SKY0100000077"  # events/payout-queue.json
+
+# The IAM actions a DynamoDB request needs (a transaction: those of its parts, which here are
+# always a Put and an Update).
+NEEDS = {
+    "GetItem": {"GetItem"},
+    "PutItem": {"PutItem"},
+    "UpdateItem": {"UpdateItem"},
+    "DeleteItem": {"DeleteItem"},
+    "Query": {"Query"},
+    "Scan": {"Scan"},
+    "TransactWriteItems": {"PutItem", "UpdateItem"},
+}
+
+
+class Checks:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"  ok    {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"  FAIL  {name}" + (f": {detail}" if detail else ""), flush=True)
+        return ok
+
+
+class Processes:
+    """Every process started here, each in its own process group, stopped in reverse order."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.running = []
+
+    def start(self, name, argv, env):
+        log_path = os.path.join(self.log_dir, f"{name}.log")
+        log = open(log_path, "wb")
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+        )
+        self.running.append((name, proc, log))
+        # For scripts/rie-check.sh's trap, should this script die before its own cleanup.
+        with open(os.path.join(self.log_dir, "pids"), "a") as pids:
+            pids.write(f"{proc.pid}\n")
+        return proc, log_path
+
+    def stop(self, proc):
+        for i, (_, p, log) in enumerate(self.running):
+            if p is proc:
+                _terminate(p)
+                log.close()
+                del self.running[i]
+                return
+
+    def stop_all(self):
+        while self.running:
+            _, p, log = self.running.pop()
+            _terminate(p)
+            log.close()
+
+
+def _terminate(proc):
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=30):
+    """(status, body bytes); HTTP error statuses are answers too."""
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("content-type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def wait_until(what, ready, proc, log_path, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}; see {log_path}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} not ready after {seconds} s; see {log_path}")
+
+
+def port_open(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+
+
+def read_log(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+class FakeSkyPay:
+    """SkyPay's payoutQueue on loopback: answers 1000 and keeps every body it was sent."""
+
+    def __init__(self):
+        received = self.received = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    received.append(json.loads(raw))
+                except ValueError:
+                    received.append({"unreadable": raw.decode("utf-8", "replace")})
+                answer = json.dumps(
+                    {
+                        "responseTime": time.strftime("%Y-%m-%d %H:%M:%S.0000"),
+                        "responseCode": "1000",
+                        "responseDescription": "Success",
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/payoutQueue"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def allowed_dynamodb_actions(logical_id):
+    """The dynamodb:* actions template.yaml grants one function (read from its resource)."""
+    with open(os.path.join(ROOT, "template.yaml")) as f:
+        lines = f.read().splitlines()
+    start = lines.index(f"  {logical_id}:")
+    block = []
+    for line in lines[start + 1 :]:
+        if re.match(r"^  \S", line) or re.match(r"^\S", line):
+            break
+        block.append(line)
+    return set(re.findall(r"dynamodb:(\w+)", "\n".join(block)))
+
+
+def base_env():
+    """A clean environment: nothing of the caller's AWS setup leaks into the functions."""
+    keep = ("PATH", "HOME", "LANG", "TMPDIR")
+    return {k: os.environ[k] for k in keep if k in os.environ}
+
+
+def function_env(ddb_url, timeout_seconds):
+    env = base_env()
+    env.update(
+        {
+            "AWS_ENDPOINT_URL_DYNAMODB": ddb_url,
+            "AWS_REGION": "ap-southeast-1",
+            "AWS_DEFAULT_REGION": "ap-southeast-1",
+            "AWS_ACCESS_KEY_ID": "rie-check",
+            "AWS_SECRET_ACCESS_KEY": "rie-check",
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout_seconds),
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "TABLE_NAME": TABLE,
+            "SKYPAY_USERNAME": USER,
+            "SKYPAY_AUTH_KEYS": KEY,
+            "CONTROL_NUMBER_PREFIX": PREFIX,
+        }
+    )
+    return env
+
+
+class Emulator:
+    """aws-lambda-rie running one bootstrap."""
+
+    def __init__(self, procs, rie, name, bootstrap, env):
+        self.procs = procs
+        self.port = free_port()
+        runtime_api = free_port()
+        env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name)
+        argv = [
+            rie,
+            "--runtime-interface-emulator-address",
+            f"127.0.0.1:{self.port}",
+            "--runtime-api-address",
+            f"127.0.0.1:{runtime_api}",
+            bootstrap,
+        ]
+        self.proc, self.log_path = procs.start(f"rie-{name}", argv, env)
+        wait_until(f"aws-lambda-rie for {name}", lambda: port_open(self.port), self.proc, self.log_path)
+
+    def invoke(self, event_bytes, timeout=60):
+        status, body = http("POST", f"http://127.0.0.1:{self.port}{INVOKE_PATH}", event_bytes, timeout)
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, {"unparsed": body.decode("utf-8", "replace")}
+
+    def stop(self):
+        self.procs.stop(self.proc)
+
+
+def envelope_code(answer):
+    """responseCode of an API Gateway (HTTP API) response whose body is SkyPay's envelope."""
+    if not isinstance(answer, dict) or answer.get("statusCode") != 200:
+        return None
+    try:
+        return json.loads(answer.get("body") or "").get("responseCode")
+    except (ValueError, AttributeError):
+        return None
+
+
+def event(name):
+    with open(os.path.join(ROOT, "events", f"{name}.json"), "rb") as f:
+        return f.read()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bins", required=True, help="directory of the release bootstraps")
+    parser.add_argument("--ddb-local", required=True)
+    parser.add_argument("--skypay-local", required=True)
+    parser.add_argument("--rie", required=True, help="aws-lambda-rie-x86_64")
+    parser.add_argument("--logs", required=True)
+    args = parser.parse_args()
+    os.makedirs(args.logs, exist_ok=True)
+
+    checks = Checks()
+    procs = Processes(args.logs)
+    skypay = None
+
+    def on_signal(signum, _frame):
+        procs.stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    try:
+        # --- DynamoDB API on loopback ---------------------------------------------------------
+        ddb_port = free_port()
+        ddb_url = f"http://127.0.0.1:{ddb_port}"
+        env = base_env()
+        env["AWS_REGION"] = "ap-southeast-1"
+        proc, log = procs.start("ddb-local", [args.ddb_local, "--listen", f"127.0.0.1:{ddb_port}"], env)
+        wait_until("ddb-local", lambda: http("GET", f"{ddb_url}/__counts")[0] == 200, proc, log)
+        print(f"ddb-local: {ddb_url} (table {TABLE})")
+
+        def counts():
+            return json.loads(http("GET", f"{ddb_url}/__counts")[1])["byOperation"]
+
+        def reset_counts():
+            http("POST", f"{ddb_url}/__counts/reset", b"")
+
+        # --- Seed the ledger through skypay-local's /admin --------------------------------------
+        local_port = free_port()
+        local = f"http://127.0.0.1:{local_port}"
+        env = base_env()
+        env.update({"AWS_REGION": "ap-southeast-1", "TABLE_NAME": TABLE})
+        proc, log = procs.start(
+            "skypay-local",
+            [args.skypay_local, "--listen", f"127.0.0.1:{local_port}", "--dynamodb-endpoint", ddb_url],
+            env,
+        )
+        wait_until("skypay-local", lambda: http("GET", f"{local}/healthz")[0] == 200, proc, log)
+        print(f"skypay-local: {local} (seeding)")
+        seeds = [
+            ("/admin/payouts", {"controlNumber": PICKUP, "name": "Cruz,Juan", "phone": "09171234567",
+                                "amount": "3400.00", "withdrawChannel": 1}),
+            ("/admin/contracts", {"contractNumber": CONTRACT, "amountDue": "5000.00"}),
+            # A GCash payout; skypay-local runs without SKYPAY_API_URL, so it is QUEUED unpushed.
+            ("/admin/payouts", {"controlNumber": PUSHED, "name": "Cruz,Juan", "phone": "09171234567",
+                                "amount": "500.00", "withdrawChannel": 6, "accountNo": "09171234567"}),
+        ]
+        for path, body in seeds:
+            status, answer = http("POST", local + path, body)
+            number = body.get("controlNumber") or body.get("contractNumber")
+            checks.check(f"seed {path} {number}: 201", status == 201, f"{status} {answer[:200]!r}")
+
+        def ledger(kind, number):
+            status, body = http("GET", f"{local}/admin/{kind}/{number}")
+            return json.loads(body) if status == 200 else {"httpStatus": status}
+
+        def ops_check(name, logical_id, expected):
+            seen = counts()
+            checks.check(f"{name}: DynamoDB requests {expected}", seen == expected, f"saw {seen}")
+            allowed = allowed_dynamodb_actions(logical_id)
+            needed = set()
+            for op in seen:
+                needed |= NEEDS.get(op, {f"(unknown operation {op})"})
+            checks.check(
+                f"{name}: template.yaml grants what it used ({', '.join(sorted(needed))})",
+                needed <= allowed,
+                f"{logical_id} has {sorted(allowed)}",
+            )
+
+        http_env = function_env(ddb_url, 10)
+
+        # --- payout-payout ----------------------------------------------------------------------
+        print("payout-payout (events/payout-payout.json)")
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-payout", os.path.join(args.bins, "payout-payout"), http_env)
+        for expected in ("1000", "-1026"):
+            status, answer = rie.invoke(event("payout-payout"))
+            code = envelope_code(answer)
+            checks.check(f"payout-payout: statusCode 200, responseCode {expected}",
+                         status == 200 and code == expected, f"{status} {answer}")
+        ops_check("payout-payout", "PayoutPayoutFunction", {"UpdateItem": 2})
+        rie.stop()
+        status = ledger("payouts", PICKUP).get("status")
+        checks.check(f"ledger: {PICKUP} is PAID", status == "PAID", f"status {status}")
+
+        # --- collection-collect -----------------------------------------------------------------
+        print("collection-collect (events/collection-collect.json)")
+        reset_counts()
+        rie = Emulator(procs, args.rie, "collection-collect",
+                       os.path.join(args.bins, "collection-collect"), http_env)
+        for expected in ("1000", "-1015"):
+            status, answer = rie.invoke(event("collection-collect"))
+            code = envelope_code(answer)
+            checks.check(f"collection-collect: statusCode 200, responseCode {expected}",
+                         status == 200 and code == expected, f"{status} {answer}")
+        ops_check("collection-collect", "CollectionCollectFunction", {"TransactWriteItems": 2})
+        rie.stop()
+        contract = ledger("contracts", CONTRACT)
+        receipts = contract.get("receipts") or []
+        checks.check(f"ledger: {CONTRACT} has one receipt, collected 3400 of 5000",
+                     len(receipts) == 1 and str(contract.get("collectedTotal")).startswith("3400"),
+                     f"{contract}")
+
+        # --- payout-queue-payout ----------------------------------------------------------------
+        print("payout-queue-payout (events/payout-queue-payout.json)")
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-queue-payout",
+                       os.path.join(args.bins, "payout-queue-payout"), http_env)
+        status, answer = rie.invoke(event("payout-queue-payout"))
+        code = envelope_code(answer)
+        checks.check("payout-queue-payout: statusCode 200, responseCode 1000",
+                     status == 200 and code == "1000", f"{status} {answer}")
+        ops_check("payout-queue-payout", "PayoutQueuePayoutFunction", {"TransactWriteItems": 1})
+        rie.stop()
+        status = ledger("payouts", PUSHED).get("status")
+        checks.check(f"ledger: {PUSHED} is UPLOADED (payType 1)", status == "UPLOADED", f"status {status}")
+
+        # --- payout-queue (SQS) -----------------------------------------------------------------
+        print("payout-queue (events/payout-queue.json, an SQS event)")
+        skypay = FakeSkyPay()
+        queue_env = function_env(ddb_url, 30)
+        queue_env.update({"SKYPAY_API_URL": skypay.url, "SKYPAY_SENDER": SENDER,
+                          "SKYPAY_API_TIMEOUT_SECONDS": "5"})
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-queue", os.path.join(args.bins, "payout-queue"), queue_env)
+        status, answer = rie.invoke(event("payout-queue"))
+        checks.check("payout-queue: batchItemFailures is empty",
+                     status == 200 and isinstance(answer, dict) and answer.get("batchItemFailures") == [],
+                     f"{status} {answer}")
+        pushed = skypay.received
+        first = pushed[0] if pushed else {}
+        checks.check(
+            f"payout-queue: pushed {QUEUED} to SkyPay once (action payoutQueue, our user, key, sender)",
+            len(pushed) == 1
+            and first.get("action") == "payoutQueue"
+            and first.get("controlNumber") == QUEUED
+            and first.get("userName") == USER
+            and first.get("authentication") == KEY
+            and first.get("sender") == SENDER,
+            f"received {pushed}",
+        )
+        ops_check("payout-queue", "PayoutQueueFunction", {"PutItem": 1, "UpdateItem": 1, "Query": 1})
+        rie.stop()
+        status = ledger("payouts", QUEUED).get("status")
+        checks.check(f"ledger: {QUEUED} is QUEUED", status == "QUEUED", f"status {status}")
+
+        # --- A missing variable stops the function at init --------------------------------------
+        print("payout-payout without SKYPAY_AUTH_KEYS")
+        broken_env = dict(http_env)
+        del broken_env["SKYPAY_AUTH_KEYS"]
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-payout-no-keys",
+                       os.path.join(args.bins, "payout-payout"), broken_env)
+        status, answer = rie.invoke(event("payout-payout"), timeout=30)
+        checks.check("no SKYPAY_AUTH_KEYS: the invocation fails (no envelope)",
+                     envelope_code(answer) is None, f"{status} {answer}")
+        time.sleep(0.5)
+        rie.stop()
+        output = read_log(rie.log_path)
+        checks.check("no SKYPAY_AUTH_KEYS: the init error names SKYPAY_AUTH_KEYS",
+                     "SKYPAY_AUTH_KEYS is not set" in output,
+                     f"see {rie.log_path}")
+        checks.check("no SKYPAY_AUTH_KEYS: no DynamoDB request", counts() == {}, f"saw {counts()}")
+    except Exception as e:  # noqa: BLE001 - any failure of the harness is a failed check
+        checks.check("harness", False, f"{type(e).__name__}: {e}")
+    finally:
+        procs.stop_all()
+        if skypay is not None:
+            skypay.close()
+
+    if checks.failed:
+        print(f"logs: {args.logs}")
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 1 if checks.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

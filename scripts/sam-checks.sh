@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Static checks of template.yaml: cfn-lint and `sam validate --lint`. No AWS account and no
+# Docker needed; the tools come from PyPI into .venv-sam/ (pinned, installed once).
+#
+#   scripts/sam-checks.sh                  install if needed, then lint
+#   scripts/sam-checks.sh --install-only   only make sure .venv-sam has the SAM tools
+#   scripts/sam-checks.sh --install-only --build-tools
+#                                          ... and cargo-lambda + zig for `sam build`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv-sam
+# Pinned. Bump deliberately: a new cfn-lint can bring new rules.
+SAM_PINS=(aws-sam-cli==1.170.0 cfn-lint==1.58.0)
+BUILD_PINS=(cargo-lambda==1.9.2 ziglang==0.15.2)
+
+install_only=false
+pins=("${SAM_PINS[@]}")
+for arg in "$@"; do
+    case "$arg" in
+        --install-only) install_only=true ;;
+        --build-tools) pins+=("${BUILD_PINS[@]}") ;;
+        *) echo "usage: $0 [--install-only [--build-tools]]" >&2; exit 2 ;;
+    esac
+done
+
+# True when the venv already has exactly these versions.
+have_pins() {
+    [[ -x "$VENV/bin/python" ]] || return 1
+    "$VENV/bin/python" - "$@" <<'PY'
+import sys
+from importlib.metadata import version, PackageNotFoundError
+for pin in sys.argv[1:]:
+    name, wanted = pin.split("==")
+    try:
+        if version(name) != wanted:
+            sys.exit(1)
+    except PackageNotFoundError:
+        sys.exit(1)
+PY
+}
+
+if ! have_pins "${pins[@]}"; then
+    echo "== installing ${pins[*]} into $VENV"
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet "${pins[@]}"
+fi
+$install_only && exit 0
+
+# The tools need a region, never credentials: nothing here calls AWS.
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-ap-southeast-1}"
+export AWS_REGION="$AWS_DEFAULT_REGION"
+export SAM_CLI_TELEMETRY=0
+
+echo "== cfn-lint template.yaml"
+"$VENV/bin/cfn-lint" template.yaml
+echo "cfn-lint: clean"
+
+echo "== sam validate --lint"
+"$VENV/bin/sam" validate --lint --template template.yaml

@@ -1,0 +1,181 @@
+//! `template.yaml` and the code agree: the ledger table AWS creates has the schema the code
+//! writes and queries (`skypay::ledger::schema`), and every function crate is deployed.
+//!
+//! The YAML is read with `yaml-rust2`, which keeps a tagged scalar (`!Ref LedgerTable`) as its
+//! plain text and ignores tags on sequences (`!If [...]`), so CloudFormation's short forms parse.
+
+use std::collections::BTreeSet;
+
+use skypay::ledger::schema::{BILLING_MODE, KEYS, STREAM_VIEW, TTL_ATTRIBUTE};
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn repo_path(relative: &str) -> String {
+    format!("{}/../{relative}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn template() -> Yaml {
+    let path = repo_path("template.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert_eq!(docs.len(), 1, "template.yaml holds one YAML document");
+    docs.remove(0)
+}
+
+fn text<'a>(node: &'a Yaml, what: &str) -> &'a str {
+    node.as_str()
+        .unwrap_or_else(|| panic!("{what} should be a string, is {node:?}"))
+}
+
+/// The resources of one type, as (logical id, resource).
+fn resources<'a>(template: &'a Yaml, kind: &str) -> Vec<(&'a str, &'a Yaml)> {
+    let all = template["Resources"]
+        .as_hash()
+        .expect("template.yaml has Resources");
+    all.iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (text(id, "a logical id"), r))
+        .collect()
+}
+
+fn the_table(template: &Yaml) -> (&str, &Yaml) {
+    let tables = resources(template, "AWS::DynamoDB::Table");
+    assert_eq!(
+        tables.len(),
+        1,
+        "one ledger table (SPEC section 8), found {:?}",
+        tables.iter().map(|(id, _)| *id).collect::<Vec<_>>()
+    );
+    tables[0]
+}
+
+#[test]
+fn the_table_has_the_schema_the_code_uses() {
+    let template = template();
+    let (id, table) = the_table(&template);
+    let props = &table["Properties"];
+
+    let key_schema: Vec<(&str, &str)> = props["KeySchema"]
+        .as_vec()
+        .unwrap_or_else(|| panic!("{id}: KeySchema is a list"))
+        .iter()
+        .map(|k| {
+            (
+                text(&k["AttributeName"], "AttributeName"),
+                text(&k["KeyType"], "KeyType"),
+            )
+        })
+        .collect();
+    let expected_keys: Vec<(&str, &str)> = KEYS.iter().map(|(n, k, _)| (*n, *k)).collect();
+    assert_eq!(key_schema, expected_keys, "{id}: KeySchema");
+
+    // CloudFormation wants exactly the key attributes defined, in any order.
+    let definitions: BTreeSet<(&str, &str)> = props["AttributeDefinitions"]
+        .as_vec()
+        .unwrap_or_else(|| panic!("{id}: AttributeDefinitions is a list"))
+        .iter()
+        .map(|d| {
+            (
+                text(&d["AttributeName"], "AttributeName"),
+                text(&d["AttributeType"], "AttributeType"),
+            )
+        })
+        .collect();
+    let expected_definitions: BTreeSet<(&str, &str)> =
+        KEYS.iter().map(|(n, _, t)| (*n, *t)).collect();
+    assert_eq!(
+        definitions, expected_definitions,
+        "{id}: AttributeDefinitions"
+    );
+
+    for index in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
+        assert!(
+            props[index].is_badvalue(),
+            "{id}: {index} declared, but the code reads by partition key only"
+        );
+    }
+
+    let ttl = &props["TimeToLiveSpecification"];
+    assert_eq!(
+        ttl["AttributeName"].as_str(),
+        Some(TTL_ATTRIBUTE),
+        "{id}: TTL attribute"
+    );
+    assert_eq!(ttl["Enabled"].as_bool(), Some(true), "{id}: TTL enabled");
+
+    assert_eq!(
+        props["StreamSpecification"]["StreamViewType"].as_str(),
+        Some(STREAM_VIEW),
+        "{id}: stream view"
+    );
+    assert_eq!(
+        props["BillingMode"].as_str(),
+        Some(BILLING_MODE),
+        "{id}: billing mode"
+    );
+}
+
+/// SPEC section 11: point-in-time recovery and deletion protection; and the table outlives the
+/// stack (a deleted or replaced stack keeps it).
+#[test]
+fn the_table_is_protected() {
+    let template = template();
+    let (id, table) = the_table(&template);
+    let props = &table["Properties"];
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true),
+        "{id}: point-in-time recovery"
+    );
+    assert_eq!(
+        props["DeletionProtectionEnabled"].as_bool(),
+        Some(true),
+        "{id}: deletion protection"
+    );
+    assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"), "{id}");
+    assert_eq!(
+        table["UpdateReplacePolicy"].as_str(),
+        Some("Retain"),
+        "{id}"
+    );
+    // The table's name is CloudFormation's: the functions get it from the template.
+    assert_eq!(
+        template["Globals"]["Function"]["Environment"]["Variables"]["TABLE_NAME"].as_str(),
+        Some(id),
+        "every function's TABLE_NAME is `!Ref {id}`"
+    );
+}
+
+/// Every crate under functions/ is deployed from its own directory, as its own binary, and the
+/// template deploys nothing else.
+#[test]
+fn every_function_crate_is_deployed() {
+    let template = template();
+    let mut crates: Vec<String> = std::fs::read_dir(repo_path("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("a directory entry"))
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    crates.sort();
+
+    let mut deployed: Vec<String> = Vec::new();
+    for (id, function) in resources(&template, "AWS::Serverless::Function") {
+        let code_uri = text(&function["Properties"]["CodeUri"], "CodeUri");
+        let name = code_uri
+            .strip_prefix("functions/")
+            .unwrap_or_else(|| panic!("{id}: CodeUri {code_uri} is not under functions/"));
+        assert_eq!(
+            function["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{id}: BuildMethod"
+        );
+        assert_eq!(
+            function["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(name),
+            "{id}: BuildProperties.Binary is the crate's binary"
+        );
+        deployed.push(name.to_owned());
+    }
+    deployed.sort();
+    assert_eq!(deployed, crates, "functions in template.yaml vs functions/");
+}
