@@ -287,6 +287,9 @@ class FakeSkyPay:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle holds the body
+            # until the client's delayed ACK (40 ms) and every push would look that slow.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("content-length") or 0)
@@ -457,6 +460,13 @@ class Rie:
         found = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)\)", text)
         return float(found.group(1)) if found else None
 
+    def first_invoke_ms(self) -> float | None:
+        """RIE's `INVOKE RTDONE(... duration: ...ms)` of the first invocation: the handler's part
+        of it, init excluded."""
+        text = Path(self.proc.log_paths[1]).read_text(errors="replace")  # type: ignore[attr-defined]
+        found = re.search(r"INVOKE RTDONE\(status: [a-z]+, produced bytes: [0-9]+, duration: ([0-9.]+)ms\)", text)
+        return float(found.group(1)) if found else None
+
     def stop(self):
         if self.conn is not None:
             self.conn.close()
@@ -609,7 +619,8 @@ class Harness:
         log(f"  ddb-local {self.ddb.url}, fake SkyPay {self.skypay.url}, skypay-local {self.local.url}")
         log("creating the Powertools idempotency table in ddb-local (boto3, bench/.venv)")
         run([self.venv_python, PEER_DIR / "tables.py", self.ddb.url, IDEMPOTENCY_TABLE],
-            env=lambda_env(self.ddb))
+            env=lambda_env(self.ddb), timeout=300)
+        log("  created")
 
     def register(self, serial_from: int, count: int, clients: int = 8):
         summary = skypay_load(self.release / "skypay-load", "register", "--url", self.local.url,
@@ -796,6 +807,7 @@ class Harness:
                     "firstInvocationMs": (answered - started) * 1000,
                     "rieReadyMs": (rie.t_ready - rie.t_spawn) * 1000,
                     "initMs": rie.init_duration_ms(),
+                    "firstInvokeMs": rie.first_invoke_ms(),
                     "answer": response_code(function, status, body),
                 })
             summary = ", ".join(f"{f} {runs[f][-1]['firstInvocationMs']:.1f}" for f in functions)
@@ -804,6 +816,7 @@ class Harness:
         for function, rows in runs.items():
             first = [row["firstInvocationMs"] for row in rows]
             inits = [row["initMs"] for row in rows if row["initMs"] is not None]
+            invokes = [row["firstInvokeMs"] for row in rows if row["firstInvokeMs"] is not None]
             answers: dict[str, int] = {}
             for row in rows:
                 answers[row["answer"]] = answers.get(row["answer"], 0) + 1
@@ -813,6 +826,7 @@ class Harness:
                 "minMs": min(first), "maxMs": max(first),
                 "p90Ms": percentile(first, 90),
                 "initMedianMs": statistics.median(inits) if inits else None,
+                "firstInvokeMedianMs": statistics.median(invokes) if invokes else None,
                 "rieReadyMedianMs": statistics.median(row["rieReadyMs"] for row in rows),
                 "answers": answers,
             }
@@ -1084,16 +1098,35 @@ def render(r: dict, args) -> str:
         "peer events pay a fresh registered number each run; the others are `events/*.json` as they are "
         "(payout-queue: an SQS message with a GCash instruction, pushed to the fake SkyPay).")
     add("")
-    add("| function | first invocation, median | min | p90 | max | init (RIE), median | ratio to hello | answers |")
-    add("|---|---|---|---|---|---|---|---|")
+    add("| function | first invocation, median | min | p90 | max | ratio to hello | init (RIE), median | first event (RIE), median | answers |")
+    add("|---|---|---|---|---|---|---|---|---|")
     for f in [HELLO, *FUNCTIONS, PEER]:
         c = cold.get(f)
         if not c:
             continue
         ratio = f"{c['medianMs'] / hello:.2f}x" if hello else "n/a"
         answers = ", ".join(f"{k} x{v}" for k, v in c["answers"].items())
-        add(f"| {f} | {ms(c['medianMs'])} | {ms(c['minMs'])} | {ms(c['p90Ms'])} | {ms(c['maxMs'])} | {ms(c['initMedianMs'])} | {ratio} | {answers} |")
+        add(f"| {f} | {ms(c['medianMs'])} | {ms(c['minMs'])} | {ms(c['p90Ms'])} | {ms(c['maxMs'])} | {ratio} | {ms(c['initMedianMs'])} | {ms(c.get('firstInvokeMedianMs'))} | {answers} |")
     add("")
+    add("**first event (RIE)** is RIE's `INVOKE RTDONE` duration of that first invocation: the handler "
+        "alone, DynamoDB request included. first invocation - init - first event is RIE's own share "
+        "(starting the process, passing the event and the answer).")
+    add("")
+    h = cold.get(HELLO)
+    if h and h.get("initMedianMs") is not None and h.get("firstInvokeMedianMs") is not None:
+        add("Where each function's cold start goes beyond hello-world's (medians):")
+        add("")
+        add("| function | first invocation | of which init | of which first event | the rest (RIE) |")
+        add("|---|---|---|---|---|")
+        for f in [*FUNCTIONS, PEER]:
+            c = cold.get(f)
+            if not c or c.get("initMedianMs") is None or c.get("firstInvokeMedianMs") is None:
+                continue
+            total = c["medianMs"] - h["medianMs"]
+            init = c["initMedianMs"] - h["initMedianMs"]
+            first = c["firstInvokeMedianMs"] - h["firstInvokeMedianMs"]
+            add(f"| {f} | +{total:.1f} ms | {init:+.1f} ms | {first:+.1f} ms | {total - init - first:+.1f} ms |")
+        add("")
 
     # section 2
     add("## 2. DynamoDB requests per call")

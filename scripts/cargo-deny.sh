@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROOT=.tools
+# Where cargo-deny is installed: .tools/ by default; a CI can point SKYPAY_TOOLS_DIR at a cache
+# that outlives its clone.
+ROOT="${SKYPAY_TOOLS_DIR:-.tools}"
 VERSION=0.20.2
 BIN="$ROOT/bin/cargo-deny"
 

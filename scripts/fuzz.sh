@@ -17,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGET=body
-ROOT=.tools
+# Where cargo-fuzz is installed: .tools/ by default; a CI can point SKYPAY_TOOLS_DIR at a cache
+# that outlives its clone.
+ROOT="${SKYPAY_TOOLS_DIR:-.tools}"
 VERSION=0.13.2
 CORPUS=fuzz/corpus/$TARGET
 SEEDS=fuzz/seeds/$TARGET
@@ -34,9 +36,13 @@ case "${1:-}" in
     *) seconds=$1 ;;
 esac
 
+# The fuzz build uses the dependency versions the gateway ships with: start from the root
+# lock file; cargo then adds libfuzzer-sys and drops what the fuzz target does not use.
+cp Cargo.lock fuzz/Cargo.lock
+
 if [[ $mode == check ]]; then
     echo "== cargo check (fuzz workspace)"
-    cargo check --locked --manifest-path fuzz/Cargo.toml --bins
+    cargo check --manifest-path fuzz/Cargo.toml --bins
     echo "fuzz: the $TARGET target compiles"
     exit 0
 fi
@@ -46,7 +52,7 @@ if ! [[ -x "$BIN" && "$("$BIN" --version 2>/dev/null)" == "cargo-fuzz $VERSION" 
     echo "== installing cargo-fuzz $VERSION into $ROOT (once)"
     cargo install --locked --quiet --root "$ROOT" --version "$VERSION" cargo-fuzz
 fi
-export PATH="$PWD/$ROOT/bin:$PATH"
+export PATH="$(cd "$ROOT/bin" && pwd):$PATH"
 export RUSTC_BOOTSTRAP=1
 
 case $mode in

@@ -461,8 +461,8 @@ def main():
         rie = Emulator(procs, args.rie, "payout-payout-no-keys",
                        os.path.join(args.bins, "payout-payout"), broken_env)
         status, answer = rie.invoke(event("payout-payout"), timeout=30)
-        checks.check("no SKYPAY_AUTH_KEYS: the invocation fails (no envelope)",
-                     envelope_code(answer) is None, f"{status} {answer}")
+        checks.check(f"no SKYPAY_AUTH_KEYS: the invocation fails, no envelope ({status} {answer})",
+                     envelope_code(answer) is None)
         time.sleep(0.5)
         rie.stop()
         output = read_log(rie.log_path)

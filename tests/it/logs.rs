@@ -103,3 +103,72 @@ async fn one_json_line_per_call_without_secrets_or_full_phones() {
     );
     assert_eq!(request_lines[4]["level"], "WARN");
 }
+
+#[test]
+fn debug_of_every_request_type_hides_keys_phones_and_names() {
+    use skypay::actions::CallLog;
+    use skypay::actions::collection_collect::CollectionCollect;
+    use skypay::actions::payout_payout::PayoutPayout;
+    use skypay::actions::payout_queue::Instruction;
+    use skypay::actions::payout_queue_payout::PayoutQueuePayout;
+    use skypay::config::Encryption;
+    use skypay::wire::Fields;
+
+    let config = config_with(&[]);
+    let prefix = &config.prefix;
+    let secrets = [
+        KEY,
+        NEW_KEY,
+        "09270348095",
+        "09171234567",
+        "Lardizabal",
+        "001234567890",
+    ];
+    let mut shown = vec![format!("{config:?}")];
+
+    let decode = |v: &Value| {
+        Fields::decode(v.to_string().as_bytes(), &Encryption::Off)
+            .unwrap()
+            .0
+    };
+    let pay = decode(&payout_payout(&number(1), json!({})));
+    shown.push(format!("{pay:?}"));
+    shown.push(format!("{:?}", PayoutPayout::parse(&pay, prefix).unwrap()));
+    let collect = decode(&collection_collect(
+        &number(1),
+        "R",
+        "5",
+        json!({"phone": "09270348095"}),
+    ));
+    shown.push(format!(
+        "{:?}",
+        CollectionCollect::parse(&collect, prefix, &mut CallLog::default()).unwrap()
+    ));
+    let event = decode(&payout_queue_payout(
+        &number(1),
+        1,
+        "2024-01-01 00:00:00",
+        json!({}),
+    ));
+    shown.push(format!("{:?}", PayoutQueuePayout::parse(&event, prefix)));
+    let instruction = decode(&json!({
+        "name": "Lardizabal,Mary", "phone": "09171234567", "amount": "5", "withdrawChannel": 5,
+        "bankNo": "BDO", "accountNo": "001234567890"
+    }));
+    shown.push(format!(
+        "{:?}",
+        Instruction::parse(&instruction, prefix, chrono::Utc::now()).unwrap()
+    ));
+    let registration = skypay::ledger::ContractRegistration {
+        contract_number: skypay::rules::ControlNumber::parse(&number(2), prefix).unwrap(),
+        amount_due: skypay::rules::Amount::parse("1").unwrap(),
+        name: Some("Lardizabal,Mary".into()),
+        phone: Some("09171234567".into()),
+    };
+    shown.push(format!("{registration:?}"));
+    for text in &shown {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret} shown by Debug: {text}");
+        }
+    }
+}

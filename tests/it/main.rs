@@ -13,5 +13,6 @@ mod payout_payout;
 mod payout_queue;
 mod payout_queue_payout;
 mod properties;
+mod soak;
 mod sqs;
 mod template;

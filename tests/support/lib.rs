@@ -72,6 +72,11 @@ pub struct Backend {
 
 static TABLES: AtomicU32 = AtomicU32::new(0);
 
+/// True when the tests run against an external DynamoDB API (moto_server in CI).
+pub fn external_backend() -> bool {
+    std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty())
+}
+
 pub const PATIENT: skypay::dynamo::Timeouts = skypay::dynamo::Timeouts {
     connect: std::time::Duration::from_secs(10),
     attempt: std::time::Duration::from_secs(60),
@@ -80,6 +85,7 @@ pub const PATIENT: skypay::dynamo::Timeouts = skypay::dynamo::Timeouts {
 
 impl Backend {
     pub async fn start() -> Backend {
+        capture_logs();
         match std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT") {
             Ok(endpoint) if !endpoint.is_empty() => {
                 let n = TABLES.fetch_add(1, Ordering::Relaxed);
@@ -116,6 +122,31 @@ impl Backend {
             .expect("table created");
         ledger
     }
+}
+
+/// With `SKYPAY_TEST_LOG_FILE` set, every log line of the whole suite is written there as
+/// JSON, so CI can check that no key and no full phone number ever reached a log.
+fn capture_logs() {
+    use std::sync::OnceLock;
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let Some(path) = std::env::var_os("SKYPAY_TEST_LOG_FILE") else {
+            return;
+        };
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        else {
+            return;
+        };
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
 }
 
 /// The configuration the tests run with: the seed's user, two live keys, prefix SKY01.

@@ -20,6 +20,7 @@ use super::item::{Attributes, Item, n, s};
 use super::payouts::money;
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use crate::mask;
 use crate::rules::{Amount, ControlNumber};
 use crate::time::SkyPayTime;
 
@@ -37,8 +38,8 @@ fn contract_key(contract_number: &str) -> HashMap<String, AttributeValue> {
     ])
 }
 
-/// A repayment a cashier took, as collectionCollect reports it.
-#[derive(Clone, Debug)]
+/// A repayment a cashier took, as collectionCollect reports it. Debug masks the phone.
+#[derive(Clone)]
 pub struct Collection {
     pub contract_number: ControlNumber,
     pub amount: Amount,
@@ -69,8 +70,8 @@ pub enum ContractStatus {
     Unregistered,
 }
 
-/// `POST /admin/contracts`.
-#[derive(Clone, Debug)]
+/// `POST /admin/contracts`. Debug masks the name and phone.
+#[derive(Clone)]
 pub struct ContractRegistration {
     pub contract_number: ControlNumber,
     pub amount_due: Amount,
@@ -88,7 +89,8 @@ pub enum RegisterOutcome {
     Conflict,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A contract as the admin routes show it. Debug leaves out the name and phone.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractView {
     pub contract_number: String,
@@ -106,7 +108,8 @@ pub struct ContractView {
     pub receipts: Vec<ReceiptView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// Debug masks the phone.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
     pub receipt_number: String,
@@ -116,6 +119,53 @@ pub struct ReceiptView {
     pub phone_valid: bool,
     pub collected_time: String,
     pub recorded_at: String,
+}
+
+impl std::fmt::Debug for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collection")
+            .field("contract_number", &self.contract_number)
+            .field("amount", &self.amount)
+            .field("phone", &mask::phone(&self.phone))
+            .field("receipt_number", &self.receipt_number)
+            .field("collected_time", &self.collected_time)
+            .field("pay_channel", &self.pay_channel)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ContractRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractRegistration")
+            .field("contract_number", &self.contract_number)
+            .field("amount_due", &self.amount_due)
+            .field("name", &self.name.as_deref().map(mask::name))
+            .field("phone", &self.phone.as_deref().map(mask::phone))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ContractView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContractView")
+            .field("contract_number", &self.contract_number)
+            .field("status", &self.status)
+            .field("amount_due", &self.amount_due)
+            .field("collected_total", &self.collected_total)
+            .field("receipts", &self.receipts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ReceiptView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptView")
+            .field("receipt_number", &self.receipt_number)
+            .field("pay_channel", &self.pay_channel)
+            .field("amount", &self.amount)
+            .field("phone", &mask::phone(&self.phone))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ledger {

@@ -161,8 +161,9 @@ pub enum EventOutcome {
     Duplicate,
 }
 
-/// A payout to register (payout-queue).
-#[derive(Clone, Debug)]
+/// A payout to register (payout-queue). Debug leaves out the instruction (names, phones,
+/// account numbers).
+#[derive(Clone)]
 pub struct NewPayout {
     pub control_number: ControlNumber,
     pub amount: Amount,
@@ -208,8 +209,8 @@ pub enum PushOutcome {
     },
 }
 
-/// A payout as the admin routes and the tests read it.
-#[derive(Clone, Debug, Serialize)]
+/// A payout as the admin routes and the tests read it. Debug leaves out the instruction.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PayoutView {
     pub control_number: String,
@@ -256,6 +257,34 @@ pub struct EventView {
     pub applied: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
+}
+
+impl std::fmt::Debug for NewPayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPayout")
+            .field("control_number", &self.control_number)
+            .field("amount", &self.amount)
+            .field("channel", &self.channel)
+            .field("expires_at", &self.expires_at)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PayoutView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayoutView")
+            .field("control_number", &self.control_number)
+            .field("status", &self.status)
+            .field("amount", &self.amount)
+            .field("withdraw_channel", &self.withdraw_channel)
+            .field("expires_at", &self.expires_at)
+            .field("anomaly", &self.anomaly)
+            .field("skypay_code", &self.skypay_code)
+            .field("push_attempts", &self.push_attempts)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ledger {
