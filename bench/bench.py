@@ -786,6 +786,13 @@ class Harness:
             return api_event(function, payout_body(f"SKY01{6_000_000_000 + run_index:010d}"))
         if function == "payout-queue":
             return sqs_event(f"bench-cold-{run_index}", wallet_instruction())
+        if function == "collection-collect":
+            # The sample event with a new receipt number each run: collected (1000) every time.
+            event = json.loads(sample_event(function))
+            body = json.loads(event["body"])
+            body["receiptNumber"] = f"{body['receiptNumber']}{run_index:03d}"
+            event["body"] = json.dumps(body)
+            return json.dumps(event).encode()
         return sample_event(function)
 
     def cold_starts(self):
@@ -871,6 +878,10 @@ class Harness:
 
     def arm64_sizes(self, out: Path) -> dict | None:
         self.results["notes"] += ARM64_NOTES
+        if self.args.skip_build and not self.args.no_arm64:
+            self.results["notes"].append(
+                "--skip-build: the arm64 bootstraps are those found in target/lambda (built by an "
+                "earlier `cargo lambda build`), not rebuilt by this run.")
         if self.args.no_arm64:
             self.results["notes"].append("arm64: not built (--no-arm64).")
             return None
@@ -922,6 +933,13 @@ class Harness:
             by_name[name] = by_name.get(name, 0.0) + cpu
         return by_name
 
+    @staticmethod
+    def machine_cpu() -> tuple[int, int]:
+        """(busy, total) jiffies over all CPUs, from /proc/stat."""
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return sum(fields) - idle, sum(fields)
+
     def throughput(self):
         log("throughput: skypay-local --memory (release) and skypay-load")
         load = self.release / "skypay-load"
@@ -945,6 +963,7 @@ class Harness:
             control = {"clients": 64, "duplicates": 0, "count": self.args.load_requests,
                        "from": 0, "refused": True}
             for scenario in [*scenarios, control]:
+                before_machine = self.machine_cpu()
                 before_threads = self.thread_cpu(local.proc.pid)
                 before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
@@ -957,6 +976,11 @@ class Harness:
                 wall = time.perf_counter() - started
                 after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
                 after_threads = self.thread_cpu(local.proc.pid)
+                after_machine = self.machine_cpu()
+                cores = os.cpu_count() or 1
+                busy = after_machine[0] - before_machine[0]
+                total = max(1, after_machine[1] - before_machine[1])
+                machine_busy_percent = 100 * cores * busy / total
                 threads = {name: round(after_threads.get(name, 0) - before_threads.get(name, 0), 3)
                            for name in after_threads}
                 server_cpu = sum(threads.values())
@@ -967,13 +991,18 @@ class Harness:
                        "generatorCpuSeconds": round(generator_cpu, 3),
                        "generatorCpuPercent": round(100 * generator_cpu / wall, 1),
                        "serverThreads": {k: v for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if v > 0},
+                       "machineBusyPercent": round(machine_busy_percent, 1),
+                       "serverCpuUsPerCall": round(1e6 * server_cpu / max(1, summary["answered"]), 1),
                        "wallSeconds": round(wall, 3)}
+                row["otherCpuPercent"] = round(max(0.0, machine_busy_percent - row["serverCpuPercent"]
+                                                   - row["generatorCpuPercent"]), 1)
                 rows.append(row)
                 label = "refused before the ledger (-1001)" if scenario.get("refused") else f"{scenario['duplicates']}% duplicates"
                 log(f"  {scenario['clients']:>2} clients, {label}: {summary['requestsPerSecond']} req/s, "
                     f"p50 {summary['p50Us'] / 1000:.2f} ms, p99 {summary['p99Us'] / 1000:.2f} ms, "
                     f"codes {summary['codes']}, server CPU {row['serverCpuPercent']}%, "
-                    f"generator CPU {row['generatorCpuPercent']}%")
+                    f"generator CPU {row['generatorCpuPercent']}%, other processes {row['otherCpuPercent']}%, "
+                    f"{row['serverCpuUsPerCall']} us server CPU per call")
             self.results["throughput"] = rows
         finally:
             local.stop()
@@ -1095,8 +1124,10 @@ def render(r: dict, args) -> str:
         "from sending that invocation (RIE already listening) to its answer, so it covers the bootstrap's "
         "spawn, its init (config, SDK client) and the first event, DynamoDB request included. **init** is "
         "RIE's own `INIT REPORT(durationMs)`: bootstrap start to its first `/next`. The payout-payout and "
-        "peer events pay a fresh registered number each run; the others are `events/*.json` as they are "
-        "(payout-queue: an SQS message with a GCash instruction, pushed to the fake SkyPay).")
+        "peer events pay a fresh registered number each run, collection-collect's sample event carries a "
+        "new receiptNumber each run, payout-queue-payout's sample event is sent as it is, and payout-queue "
+        "gets `events/payout-queue.json`'s SQS message with a new message id and a GCash instruction, "
+        "pushed to the fake SkyPay.")
     add("")
     add("| function | first invocation, median | min | p90 | max | ratio to hello | init (RIE), median | first event (RIE), median | answers |")
     add("|---|---|---|---|---|---|---|---|---|")
@@ -1200,15 +1231,28 @@ def render(r: dict, args) -> str:
         "CPU is the server's (all its threads, from `/proc/<pid>/task/*/stat`) and the generator's, over "
         "the run's wall time; 200% is both cores.")
     add("")
-    add("| clients | mix | requests | req/s | p50 | p99 | answers | server CPU | generator CPU |")
-    add("|---|---|---|---|---|---|---|---|---|")
+    add("| clients | mix | requests | req/s | p50 | p99 | answers | server CPU | server CPU per call | generator CPU | other processes | machine idle |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    cores = m.get("cores") or 1
     for row in r.get("throughput", []):
         mix = "refused (-1001)" if row.get("refused") else f"{row['duplicates']}% duplicates"
         answers = ", ".join(f"{k} x{v}" for k, v in row["codes"].items())
         if row.get("errors"):
             answers += f", {row['errors']} errors"
-        add(f"| {row['clients']} | {mix} | {row['answered']} | {row['requestsPerSecond']} | {row['p50Us'] / 1000:.2f} ms | {row['p99Us'] / 1000:.2f} ms | {answers} | {row['serverCpuPercent']}% | {row['generatorCpuPercent']}% |")
+        idle = max(0.0, 100 * cores - row["machineBusyPercent"])
+        add(f"| {row['clients']} | {mix} | {row['answered']} | {row['requestsPerSecond']} | {row['p50Us'] / 1000:.2f} ms | {row['p99Us'] / 1000:.2f} ms | {answers} | {row['serverCpuPercent']}% | {row['serverCpuUsPerCall']:.0f} us | {row['generatorCpuPercent']}% | {row['otherCpuPercent']}% | {idle:.0f}% |")
     add("")
+    paying = [row for row in r.get("throughput", []) if not row.get("refused") and row["duplicates"] == 0 and row["clients"] > 1]
+    refused = [row for row in r.get("throughput", []) if row.get("refused")]
+    if paying and refused:
+        per_call = statistics.median(row["serverCpuUsPerCall"] for row in paying)
+        control = refused[0]["serverCpuUsPerCall"]
+        add(f"Server CPU per payoutPayout: {per_call:.0f} us, against {control:.0f} us for the same call refused "
+            f"before the ledger: {per_call - control:.0f} us ({100 * (per_call - control) / per_call:.0f}%) is the "
+            "ledger path (the SDK request, loopback HTTP, and the embedded dynoxide/SQLite serving it, all on "
+            f"the server's tokio workers). With both cores to itself the server could at best reach about "
+            f"{cores * 1e6 / per_call:.0f} payoutPayout/s at that cost.")
+        add("")
     busiest = [row for row in r.get("throughput", []) if row["clients"] == 64 and not row.get("refused") and row["duplicates"] == 0]
     if busiest:
         threads = busiest[0]["serverThreads"]

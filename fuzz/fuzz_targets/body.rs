@@ -116,7 +116,10 @@ fuzz_target!(|data: &[u8]| {
         Err(rejection) => refusal(
             Action::CollectionCollect,
             &rejection,
-            &[ResponseCode::FieldInvalid, ResponseCode::ContractNumberPrefix],
+            &[
+                ResponseCode::FieldInvalid,
+                ResponseCode::ContractNumberPrefix,
+            ],
         ),
     };
     check_envelope(reply_time, code, &description, &key);

@@ -7,7 +7,7 @@ use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
 const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=error,\
-aws_smithy_runtime_api=error,aws_sdk_dynamodb=error,hyper=warn";
+aws_smithy_runtime_api=error,aws_sdk_dynamodb=error,hyper=warn,dynoxide=error";
 
 /// Installs the JSON subscriber once. Calling it again is harmless. `RUST_LOG` takes
 /// `level` or `target=level` directives (no regular expressions: the filter stays small).

@@ -109,3 +109,50 @@ async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
         "the same payout both times"
     );
 }
+
+#[tokio::test]
+async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_letter_queue() {
+    let skypay = FakeSkyPay::start().await;
+    let (q, _backend) = queue(&skypay).await;
+    // A registered payout, and an instruction that conflicts with it (same number, other
+    // amount): it can never succeed, and must never be pushed.
+    let mut first = wallet();
+    first["controlNumber"] = json!(number(40));
+    assert!(
+        payout_queue::handle_sqs(&q, batch(vec![message("good", &first)]))
+            .await
+            .unwrap()
+            .batch_item_failures
+            .is_empty()
+    );
+    let mut conflicting = first.clone();
+    conflicting["amount"] = json!("999.00");
+    let garbage = json!("not an instruction");
+    for delivery in 1..=3 {
+        let response = payout_queue::handle_sqs(
+            &q,
+            batch(vec![
+                message("conflict", &conflicting),
+                message("garbage", &garbage),
+            ]),
+        )
+        .await
+        .unwrap();
+        let mut failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        failed.sort();
+        assert_eq!(
+            failed,
+            vec!["conflict".to_owned(), "garbage".to_owned()],
+            "delivery {delivery}"
+        );
+    }
+    assert_eq!(
+        skypay.received().len(),
+        1,
+        "only the good instruction was ever pushed"
+    );
+}
