@@ -30,5 +30,7 @@ fi
 $install_only && exit 0
 
 echo "== cargo deny check licenses bans sources"
-"$BIN" --locked check licenses bans sources
+# Duplicate versions are listed without their inclusion graphs (hundreds of lines); for the
+# graphs: .tools/bin/cargo-deny check bans
+"$BIN" --locked check --hide-inclusion-graph licenses bans sources
 echo "cargo-deny: clean"

@@ -66,7 +66,7 @@ case $mode in
         # By edge coverage only (no hit counts): a few hundred small files that reach every
         # edge the full corpus reaches, small enough to commit.
         nice -n 10 cargo fuzz cmin "$TARGET" "$CORPUS" -- -use_counters=0
-        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh "$CORPUS" | cut -f1)"
+        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh --apparent-size "$CORPUS" | cut -f1)"
         ;;
     run)
         mkdir -p "$CORPUS"
@@ -78,6 +78,6 @@ case $mode in
             -max_len=8192 \
             -max_total_time="$seconds" \
             -print_final_stats=1
-        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh "$CORPUS" | cut -f1)"
+        echo "corpus: $(find "$CORPUS" -type f | wc -l) files, $(du -sh --apparent-size "$CORPUS" | cut -f1)"
         ;;
 esac

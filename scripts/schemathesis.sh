@@ -8,7 +8,8 @@
 #   scripts/schemathesis.sh --install-only    only make sure .venv-schemathesis has the tools
 #
 # Environment: SCHEMATHESIS_MAX_EXAMPLES (per operation and phase, default 300),
-# SCHEMATHESIS_SEED (default fixed, so CI is reproducible; set it to explore further).
+# SCHEMATHESIS_SEED (default fixed, so CI is reproducible; set it to explore further),
+# SCHEMATHESIS_KEEP=1 (keep the server log, the hook and the event stream in the temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

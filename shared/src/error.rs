@@ -52,8 +52,14 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// The response code and description for this rejection on this endpoint.
+    /// The response code and description for this rejection on this endpoint. Descriptions
+    /// fit SkyPay's 255-character `responseDescription` column.
     pub fn response(&self, action: Action) -> (ResponseCode, String) {
+        let (code, text) = self.untrimmed(action);
+        (code, at_most_255(text))
+    }
+
+    fn untrimmed(&self, action: Action) -> (ResponseCode, String) {
         let seed = |code: ResponseCode| {
             let text = code.seed_description(action).unwrap_or("");
             (code, text.to_owned())
@@ -86,6 +92,16 @@ impl Rejection {
             Rejection::ContractSettled => seed(ResponseCode::AlreadyPaid),
             Rejection::Ledger(_) => seed(ResponseCode::Unpredictable),
         }
+    }
+}
+
+fn at_most_255(text: String) -> String {
+    if text.chars().count() <= 255 {
+        text
+    } else {
+        let mut short: String = text.chars().take(254).collect();
+        short.push('…');
+        short
     }
 }
 
@@ -159,6 +175,12 @@ mod tests {
             text,
             "Transactions has been paid (paid 2019-02-18 14:59:33 on channel 1)"
         );
+    }
+
+    #[test]
+    fn descriptions_fit_the_255_character_column() {
+        let long = Rejection::Field(FieldError::new("x", "y".repeat(400)));
+        assert_eq!(long.response(Action::PayoutPayout).1.chars().count(), 255);
     }
 
     #[test]

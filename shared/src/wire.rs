@@ -109,7 +109,8 @@ impl Fields {
             Encryption::Auto(key) | Encryption::Required(key) => {
                 let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
                 let plain = std::str::from_utf8(&plain).map_err(|_| BodyError::NotUtf8)?;
-                Ok((Fields::parse(plain.trim())?, Transport::Encrypted))
+                let plain = plain.strip_prefix('\u{feff}').unwrap_or(plain).trim();
+                Ok((Fields::parse(plain)?, Transport::Encrypted))
             }
         }
     }
@@ -247,9 +248,9 @@ impl<'de> Visitor<'de> for TopObject {
         while let Some(key) = map.next_key::<String>()? {
             let value: Box<RawValue> = map.next_value()?;
             if matches!(value.get().as_bytes().first(), Some(b'{' | b'[')) {
-                serde_json::from_str::<NoDuplicates>(value.get()).map_err(|e| {
-                    de::Error::custom(format_args!("in member {}: {e}", shorten(&key)))
-                })?;
+                // The member's name is not quoted: the body is never echoed back.
+                serde_json::from_str::<NoDuplicates>(value.get())
+                    .map_err(|e| de::Error::custom(format_args!("in a nested value: {e}")))?;
             }
             if members.insert(key, value).is_some() {
                 return Err(de::Error::custom("duplicate key"));
@@ -283,15 +284,6 @@ impl<'de> Visitor<'de> for TopObject {
 
 fn not_an_object<E: de::Error>() -> E {
     E::custom("the top level is not an object")
-}
-
-/// Key names can be attacker-sized: keep error messages short.
-fn shorten(key: &str) -> String {
-    let mut short: String = key.chars().take(40).collect();
-    if short.len() < key.len() {
-        short.push('…');
-    }
-    format!("{short:?}")
 }
 
 /// Walks a nested value and refuses duplicate keys at any depth (SPEC 12.6). serde_json's
@@ -485,6 +477,28 @@ mod tests {
         assert!(!err.to_string().contains("30AC21B2"), "{err}");
         let err = parse(r#"[ "30AC21B2-9EAA" ]"#).unwrap_err();
         assert!(!err.to_string().contains("30AC21B2"), "{err}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_tolerated_inside_the_aes_layer_too() {
+        let key = crate::crypto::derive_key(b"k");
+        let sealed = crate::crypto::encrypt(&key, "\u{feff}{\"a\":1}".as_bytes());
+        let (fields, transport) =
+            Fields::decode(sealed.as_bytes(), &Encryption::Auto(key)).unwrap();
+        assert!(fields.contains("a"));
+        assert_eq!(transport, Transport::Encrypted);
+    }
+
+    #[test]
+    fn nested_duplicates_do_not_echo_the_member_name() {
+        let name = "\u{10ffff}".repeat(40);
+        let body = format!("{{\"{name}\": {{\"a\":1,\"a\":2}}}}");
+        let err = parse(&body).unwrap_err().to_string();
+        assert!(
+            !err.contains('\u{10ffff}') && !err.contains("10ffff"),
+            "{err}"
+        );
+        assert!(err.chars().count() < 120, "{err}");
     }
 
     #[test]

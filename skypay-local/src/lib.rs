@@ -17,9 +17,9 @@ use skypay::{Action, Call, Config, Gateway, Ledger, admin};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// Larger than the gateway's own 64 KiB limit, so an oversized SkyPay body gets the 2001
+/// API Gateway's own payload limit: up to it, an oversized SkyPay body gets the 2001
 /// envelope the Lambda would answer rather than a bare 413.
-const BODY_LIMIT: usize = 1024 * 1024;
+const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Where the ledger lives.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -55,6 +55,31 @@ impl Dynoxide {
     }
 }
 
+/// An external server keeps every table it is given: each test's table is deleted when the
+/// test ends, so a long run does not grow the server without bound.
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if self._embedded.is_some() {
+            return;
+        }
+        let endpoint = self.endpoint.clone();
+        let table = self.table.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let client = skypay::dynamo::client_for_endpoint(&endpoint);
+                let _ = client.delete_table().table_name(table).send().await;
+            });
+        })
+        .join();
+    }
+}
+
 impl Drop for Dynoxide {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
