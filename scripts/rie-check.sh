@@ -28,8 +28,8 @@ logs="$target_dir/rie-check"
 rm -rf "$logs"
 mkdir -p "$logs"
 
-# rie_check.py stops what it starts; should it die first, its process groups (listed in
-# $logs/pids as they start) are stopped here.
+# rie_check.py stops what it starts (also on SIGINT/SIGTERM, forwarded below); should it die
+# first, its process groups (listed in $logs/pids as they start) are stopped here.
 cleanup() {
     local pid
     [[ -f "$logs/pids" ]] || return 0
@@ -39,14 +39,26 @@ cleanup() {
         fi
     done <"$logs/pids"
 }
+checker=""
+stop_checker() {
+    if [[ -n "$checker" ]]; then
+        kill -TERM "$checker" 2>/dev/null || true
+        wait "$checker" 2>/dev/null || true
+    fi
+    exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'stop_checker 130' INT
+trap 'stop_checker 143' TERM
 
 echo "== checks"
+# In the background so that a signal reaches the trap at once (bash runs traps only between
+# commands), then waited for: its exit status is this script's.
 python3 scripts/rie_check.py \
     --bins "$target_dir/release" \
     --ddb-local "$target_dir/debug/ddb-local" \
     --skypay-local "$target_dir/debug/skypay-local" \
     --rie "$rie" \
-    --logs "$logs"
+    --logs "$logs" &
+checker=$!
+wait "$checker"

@@ -247,11 +247,15 @@ async fn final_state(t: &TestGateway, cn: &str) -> Final {
 /// on a payout of its own; all end in `expected`. The permutations run side by side.
 async fn every_order_ends_in(pay_types: &[u32], expected: Final) {
     let t = std::sync::Arc::new(TestGateway::start().await);
-    let orders: Vec<Vec<u32>> = pay_types
-        .iter()
-        .copied()
-        .permutations(pay_types.len())
-        .collect();
+    let all = pay_types.iter().copied().permutations(pay_types.len());
+    // moto_server copies every table on each transaction and its memory grows with the
+    // table: there, an even sample of about 30 orders (every order on the embedded run).
+    let stride = if external_backend() {
+        (1..=pay_types.len()).product::<usize>().div_ceil(30)
+    } else {
+        1
+    };
+    let orders: Vec<Vec<u32>> = all.step_by(stride).collect();
     // A few at a time. moto_server restores a copy of the whole table when any transaction is
     // cancelled, losing concurrent writes (docs/decisions.md): one at a time there.
     let parallel = if external_backend() { 1 } else { 4 };
