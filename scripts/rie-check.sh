@@ -3,8 +3,18 @@
 # emulator (aws-lambda-rie from the aws-sam-cli package): no Docker, no AWS account. Each event in
 # events/ is invoked against a DynamoDB API on loopback and the answers are asserted; see
 # scripts/rie_check.py for the list. Exits non-zero on any failed check.
+#
+#   scripts/rie-check.sh           the release bootstraps, as deployed (fat LTO: slow to build)
+#   scripts/rie-check.sh --debug   the same code in debug builds (CI: shares the test build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+profile=release
+case "${1:-}" in
+    "") ;;
+    --debug) profile=debug ;;
+    *) echo "usage: $0 [--debug]" >&2; exit 2 ;;
+esac
 
 arch="$(uname -m)"
 if [[ "$arch" != x86_64 ]]; then
@@ -18,8 +28,10 @@ scripts/sam-checks.sh --install-only
 rie="$(.venv-sam/bin/python -c 'import os, samcli; print(os.path.join(os.path.dirname(samcli.__file__), "local", "rapid", "aws-lambda-rie-x86_64"))')"
 [[ -x "$rie" ]] || { echo "rie-check: no emulator at $rie" >&2; exit 1; }
 
-echo "== cargo build --release (the four bootstraps, for the host)"
-cargo build --release -p payout-payout -p collection-collect -p payout-queue-payout -p payout-queue
+echo "== cargo build ($profile: the four bootstraps, for the host)"
+release_flag=()
+[[ "$profile" == release ]] && release_flag=(--release)
+cargo build "${release_flag[@]}" -p payout-payout -p collection-collect -p payout-queue-payout -p payout-queue
 echo "== cargo build (ddb-local, skypay-local)"
 cargo build -p skypay-tests --bin ddb-local -p skypay-local --bin skypay-local
 
@@ -55,7 +67,7 @@ echo "== checks"
 # In the background so that a signal reaches the trap at once (bash runs traps only between
 # commands), then waited for: its exit status is this script's.
 python3 scripts/rie_check.py \
-    --bins "$target_dir/release" \
+    --bins "$target_dir/$profile" \
     --ddb-local "$target_dir/debug/ddb-local" \
     --skypay-local "$target_dir/debug/skypay-local" \
     --rie "$rie" \

@@ -299,7 +299,7 @@ def event(name):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bins", required=True, help="directory of the release bootstraps")
+    parser.add_argument("--bins", required=True, help="directory of the bootstraps")
     parser.add_argument("--ddb-local", required=True)
     parser.add_argument("--skypay-local", required=True)
     parser.add_argument("--rie", required=True, help="aws-lambda-rie-x86_64")
