@@ -39,8 +39,12 @@ fn ledger_down(e: &crate::ledger::LedgerError, request_id: &str) -> AdminReply {
 /// `POST /admin/payouts`: a payout instruction; the push happens inside the request.
 pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> AdminReply {
     match queue.submit(body, Numbering::Random, request_id).await {
-        Ok(Submitted::Created(view)) => reply(201, view),
-        Ok(Submitted::Repushed(view)) => reply(200, view),
+        Ok(Submitted::Created(r)) => {
+            payout_reply(queue.ledger(), r.control_number.as_str(), 201, request_id).await
+        }
+        Ok(Submitted::Repushed(r)) => {
+            payout_reply(queue.ledger(), r.control_number.as_str(), 200, request_id).await
+        }
         Ok(Submitted::NotPending(view)) => reply(
             409,
             json!({
@@ -56,8 +60,19 @@ pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> 
 
 /// `GET /admin/payouts/{controlNumber}`.
 pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
+    payout_reply(ledger, control_number, 200, request_id).await
+}
+
+/// The payout as the ledger has it, with `status` when found: the GET, and the reply to a
+/// registration (which the Lambda path does not read back).
+async fn payout_reply(
+    ledger: &Ledger,
+    control_number: &str,
+    status: u16,
+    request_id: &str,
+) -> AdminReply {
     match ledger.payout(control_number).await {
-        Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
+        Ok(Some(PayoutLookup::Payout(view))) => reply(status, view),
         Ok(Some(PayoutLookup::Orphan(events))) => reply(
             404,
             json!({"error": "unknown control number; SkyPay sent callbacks for it", "orphanEvents": events}),

@@ -156,3 +156,45 @@ async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_le
         "only the good instruction was ever pushed"
     );
 }
+
+/// SPEC section 11's budget for payout-queue: a pushed payout is a write, the push and an
+/// update, with nothing read back; a shop pickup is one write. Counted by a proxy in front of
+/// the test's DynamoDB.
+#[tokio::test]
+async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
+    let skypay = FakeSkyPay::start().await;
+    let backend = Backend::start().await;
+    let proxy = support::proxy::Proxy::start(&backend.endpoint).await;
+    let mut config = config_with(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+    ]);
+    config.table_name = backend.table.clone();
+    backend.ledger().await; // the table, created directly (not counted)
+    let ledger = skypay::Ledger::new(
+        skypay::dynamo::client_for_endpoint(&proxy.url),
+        backend.table.as_str(),
+    );
+    let q = PayoutQueue::new(config, ledger).unwrap();
+
+    let mut pushed = wallet();
+    pushed["controlNumber"] = json!(number(30));
+    let response = payout_queue::handle_sqs(&q, batch(vec![message("m-push", &pushed)]))
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(skypay.received().len(), 1);
+    assert_eq!(
+        proxy.counts(),
+        [("PutItem".to_owned(), 1), ("UpdateItem".to_owned(), 1)].into()
+    );
+
+    proxy.reset();
+    let pickup = json!({"controlNumber": number(31), "name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00", "withdrawChannel": 1});
+    let response = payout_queue::handle_sqs(&q, batch(vec![message("m-pickup", &pickup)]))
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(proxy.counts(), [("PutItem".to_owned(), 1)].into());
+    assert_eq!(skypay.received().len(), 1, "a shop pickup is not pushed");
+}

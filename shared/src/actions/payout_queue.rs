@@ -312,20 +312,21 @@ impl Numbering<'_> {
 #[derive(Clone, Debug)]
 pub enum Submitted {
     /// Registered now (and pushed, for pushed channels): 201.
-    Created(Box<PayoutView>),
+    Created(Registered),
     /// The same instruction again for a payout still PENDING: pushed again, 200.
-    Repushed(Box<PayoutView>),
+    Repushed(Registered),
     /// The same instruction again for a payout that is no longer PENDING: 409 on the admin
     /// route; in Lambda, an SQS redelivery of work already done.
     NotPending(Box<PayoutView>),
 }
 
-impl Submitted {
-    pub fn view(&self) -> &PayoutView {
-        match self {
-            Submitted::Created(v) | Submitted::Repushed(v) | Submitted::NotPending(v) => v,
-        }
-    }
+/// A payout this call registered or pushed, and the status our own conditional writes left it
+/// in: known without reading it back, so a pushed payout costs write, push, update and nothing
+/// more. The admin route reads the whole payout for its reply.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub control_number: ControlNumber,
+    pub status: PayoutStatus,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -419,12 +420,15 @@ impl PayoutQueue {
             };
             match self.inner.ledger.create_payout(&payout, &ctx).await? {
                 CreateOutcome::Created => {
-                    let view = if pushed {
+                    let status = if pushed {
                         self.push(&control_number, &instruction, 1, &ctx).await?
                     } else {
-                        self.read(&control_number).await?
+                        PayoutStatus::Queued
                     };
-                    return Ok(Submitted::Created(Box::new(view)));
+                    return Ok(Submitted::Created(Registered {
+                        control_number,
+                        status,
+                    }));
                 }
                 CreateOutcome::Exists(Some(existing)) if existing.instruction_text == canonical => {
                     return self
@@ -471,10 +475,13 @@ impl PayoutQueue {
             .await?
         {
             LeaseOutcome::Acquired { attempts } => {
-                let view = self
+                let status = self
                     .push(control_number, instruction, attempts, ctx)
                     .await?;
-                Ok(Submitted::Repushed(Box::new(view)))
+                Ok(Submitted::Repushed(Registered {
+                    control_number: control_number.clone(),
+                    status,
+                }))
             }
             LeaseOutcome::Refused(Some(view)) if view.status != PayoutStatus::Pending => {
                 Ok(Submitted::NotPending(view))
@@ -483,14 +490,14 @@ impl PayoutQueue {
         }
     }
 
-    /// Pushes to SkyPay (we hold the lease) and records the outcome.
+    /// Pushes to SkyPay (we hold the lease), records the outcome and returns the payout's status.
     async fn push(
         &self,
         control_number: &ControlNumber,
         instruction: &Instruction,
         attempts: u32,
         ctx: &WriteContext,
-    ) -> Result<PayoutView, SubmitError> {
+    ) -> Result<PayoutStatus, SubmitError> {
         let outcome = match &self.inner.skypay {
             None => {
                 tracing::warn!(
@@ -516,12 +523,14 @@ impl PayoutQueue {
             .await?;
         let (result, code, description) = match &outcome {
             PushOutcome::Queued { code, description } => {
-                ("QUEUED", code.as_str(), description.as_str())
+                (PayoutStatus::Queued, code.as_str(), description.as_str())
             }
             PushOutcome::Rejected { code, description } => {
-                ("REJECTED", code.as_str(), description.as_str())
+                (PayoutStatus::Rejected, code.as_str(), description.as_str())
             }
-            PushOutcome::Transient { description } => ("PENDING", "", description.as_str()),
+            PushOutcome::Transient { description } => {
+                (PayoutStatus::Pending, "", description.as_str())
+            }
         };
         tracing::info!(
             action = "payoutQueue",
@@ -537,12 +546,17 @@ impl PayoutQueue {
                 .unwrap_or_default(),
             skypayCode = code,
             skypayDescription = description,
-            result,
+            result = result.as_str(),
             recorded = kept,
             requestId = ctx.request_id.as_str(),
             "payout pushed"
         );
-        self.read(control_number).await
+        if kept {
+            return Ok(result);
+        }
+        // The lease ran out during the push and another attempt took over: its record stands,
+        // and is what this attempt reports (rare: a push slower than the lease).
+        Ok(self.read(control_number).await?.status)
     }
 
     async fn read(&self, control_number: &ControlNumber) -> Result<PayoutView, SubmitError> {
@@ -585,22 +599,32 @@ pub async fn handle_sqs(
 ) -> Result<aws_lambda_events::sqs::SqsBatchResponse, std::convert::Infallible> {
     let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
     let mut tasks = tokio::task::JoinSet::new();
+    // Which message each task holds: a message not reported as failed is deleted by SQS, so a
+    // task that dies must still report its message.
+    let mut held = std::collections::HashMap::new();
     for record in event.payload.records {
         let queue = queue.clone();
-        tasks.spawn(async move {
-            let id = record.message_id.unwrap_or_default();
-            let body = record.body.unwrap_or_default();
-            let retry = queue.process_message(&id, body.as_bytes()).await;
-            (id, retry)
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let task = tasks.spawn({
+            let id = id.clone();
+            async move {
+                let retry = queue.process_message(&id, body.as_bytes()).await;
+                (id, retry)
+            }
         });
+        held.insert(task.id(), id);
     }
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((id, true)) => response.add_failure(id),
             Ok((_, false)) => {}
-            // A task that died cannot say which message it held; the next delivery of the
-            // batch's unreported messages is SQS's own retry.
-            Err(e) => tracing::error!(error = %e, "a payout-queue task failed"),
+            Err(e) => {
+                tracing::error!(error = %e, "a payout-queue task failed; its message is retried");
+                if let Some(id) = held.remove(&e.id()) {
+                    response.add_failure(id);
+                }
+            }
         }
     }
     Ok(response)
@@ -613,7 +637,7 @@ impl PayoutQueue {
             .submit(body, Numbering::FromMessage(message_id), message_id)
             .await
         {
-            Ok(Submitted::Created(v) | Submitted::Repushed(v)) => v.status == PayoutStatus::Pending,
+            Ok(Submitted::Created(r) | Submitted::Repushed(r)) => r.status == PayoutStatus::Pending,
             Ok(Submitted::NotPending(_)) => false,
             Err(SubmitError::InFlight(n)) => {
                 tracing::warn!(
