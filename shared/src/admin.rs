@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::actions::payout_queue::{Numbering, PayoutQueue, SubmitError, Submitted};
+use crate::actions::payout_queue::{Numbering, PayoutQueue, Registered, SubmitError, Submitted};
 use crate::config::{Config, Encryption};
 use crate::ledger::{ContractRegistration, Ledger, PayoutLookup, RegisterOutcome, WriteContext};
 use crate::rules::{self, ControlNumber, NumberError};
@@ -39,12 +39,8 @@ fn ledger_down(e: &crate::ledger::LedgerError, request_id: &str) -> AdminReply {
 /// `POST /admin/payouts`: a payout instruction; the push happens inside the request.
 pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> AdminReply {
     match queue.submit(body, Numbering::Random, request_id).await {
-        Ok(Submitted::Created(r)) => {
-            payout_reply(queue.ledger(), r.control_number.as_str(), 201, request_id).await
-        }
-        Ok(Submitted::Repushed(r)) => {
-            payout_reply(queue.ledger(), r.control_number.as_str(), 200, request_id).await
-        }
+        Ok(Submitted::Created(r)) => registered(queue.ledger(), &r, 201, request_id).await,
+        Ok(Submitted::Repushed(r)) => registered(queue.ledger(), &r, 200, request_id).await,
         Ok(Submitted::NotPending(view)) => reply(
             409,
             json!({
@@ -58,21 +54,39 @@ pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> 
     }
 }
 
-/// `GET /admin/payouts/{controlNumber}`.
-pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
-    payout_reply(ledger, control_number, 200, request_id).await
-}
-
-/// The payout as the ledger has it, with `status` when found: the GET, and the reply to a
-/// registration (which the Lambda path does not read back).
-async fn payout_reply(
+/// The reply to a registration: the payout as the ledger now has it (the Lambda path does not
+/// read it back). Should that read fail, the registration still happened: the status our own
+/// writes left, never an error that would invite a different instruction.
+async fn registered(
     ledger: &Ledger,
-    control_number: &str,
+    registered: &Registered,
     status: u16,
     request_id: &str,
 ) -> AdminReply {
-    match ledger.payout(control_number).await {
+    match ledger.payout(registered.control_number.as_str()).await {
         Ok(Some(PayoutLookup::Payout(view))) => reply(status, view),
+        other => {
+            tracing::warn!(
+                requestId = request_id,
+                number = registered.control_number.as_str(),
+                read = ?other.map(|found| found.is_some()),
+                "registered, but the payout could not be read back"
+            );
+            reply(
+                status,
+                json!({
+                    "controlNumber": registered.control_number.as_str(),
+                    "status": registered.status.as_str(),
+                }),
+            )
+        }
+    }
+}
+
+/// `GET /admin/payouts/{controlNumber}`.
+pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
+    match ledger.payout(control_number).await {
+        Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
         Ok(Some(PayoutLookup::Orphan(events))) => reply(
             404,
             json!({"error": "unknown control number; SkyPay sent callbacks for it", "orphanEvents": events}),
