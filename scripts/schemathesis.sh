@@ -28,28 +28,8 @@ for arg in "$@"; do
     esac
 done
 
-# True when the venv already has exactly these versions.
-have_pins() {
-    [[ -x "$VENV/bin/python" ]] || return 1
-    "$VENV/bin/python" - "$@" <<'PY'
-import sys
-from importlib.metadata import version, PackageNotFoundError
-for pin in sys.argv[1:]:
-    name, wanted = pin.split("==")
-    try:
-        if version(name) != wanted:
-            sys.exit(1)
-    except PackageNotFoundError:
-        sys.exit(1)
-PY
-}
-
-if ! have_pins "${PINS[@]}"; then
-    echo "== installing ${PINS[*]} into $VENV"
-    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet "${PINS[@]}"
-fi
+source scripts/lib/venv.sh
+ensure_pinned_venv "$VENV" "${PINS[@]}"
 $install_only && exit 0
 
 echo "== validate $SPEC"

@@ -55,6 +55,22 @@ impl Dynoxide {
     }
 }
 
+/// Serves `app` on `listener` in the background until the returned sender is used or dropped.
+pub(crate) fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> oneshot::Sender<()> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    stop
+}
+
 /// An external server keeps every table it is given: each test's table is deleted when the
 /// test ends, so a long run does not grow the server without bound.
 impl Drop for Backend {

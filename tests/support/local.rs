@@ -57,16 +57,8 @@ impl LocalServer {
 
     /// POSTs a raw body; returns the status and the body as JSON (`Null` when it is not JSON).
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .body(body)
-            .send()
-            .await
-            .expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        let request = self.http.post(format!("{}{path}", self.base)).body(body);
+        Self::exchange(request).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
@@ -74,12 +66,12 @@ impl LocalServer {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request sent");
+        Self::exchange(self.http.get(format!("{}{path}", self.base))).await
+    }
+
+    /// Sends; returns the status and the body as JSON (`Null` when it is not JSON).
+    async fn exchange(request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.send().await.expect("request sent");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
