@@ -14,6 +14,7 @@ import sys
 from importlib.metadata import version, PackageNotFoundError
 for pin in sys.argv[1:]:
     name, wanted = pin.split("==")
+    name = name.split("[")[0]  # moto[server]: the extra is not part of the distribution's name
     try:
         if version(name) != wanted:
             sys.exit(1)

@@ -94,8 +94,7 @@ impl Fields {
         if body.len() > MAX_BODY_BYTES {
             return Err(BodyError::TooLarge);
         }
-        let text = std::str::from_utf8(body).map_err(|_| BodyError::NotUtf8)?;
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
+        let text = text_of(body)?;
         if text.is_empty() {
             return Err(BodyError::Empty);
         }
@@ -108,9 +107,7 @@ impl Fields {
             Encryption::Required(_) if looks_like_object => Err(BodyError::EncryptionRequired),
             Encryption::Auto(key) | Encryption::Required(key) => {
                 let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
-                let plain = std::str::from_utf8(&plain).map_err(|_| BodyError::NotUtf8)?;
-                let plain = plain.strip_prefix('\u{feff}').unwrap_or(plain).trim();
-                Ok((Fields::parse(plain)?, Transport::Encrypted))
+                Ok((Fields::parse(text_of(&plain)?)?, Transport::Encrypted))
             }
         }
     }
@@ -280,6 +277,13 @@ impl<'de> Visitor<'de> for TopObject {
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Err(not_an_object())
     }
+}
+
+/// A body's text, the plain one or the one inside the AES layer: UTF-8, without a byte-order
+/// mark or surrounding whitespace.
+fn text_of(bytes: &[u8]) -> Result<&str, BodyError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| BodyError::NotUtf8)?;
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text).trim())
 }
 
 fn not_an_object<E: de::Error>() -> E {
