@@ -1,14 +1,17 @@
-//! Arbitrary bytes as a SkyPay request body, through every pure step a call takes before the
-//! ledger: body decoding (plain, and the AES layer), each action's field parsing and
-//! validation, the map from a refusal to a response code, and the envelope.
+//! Arbitrary bytes as a SkyPay request body, through the gateway's own pure pipeline
+//! ([`skypay::Admission`]: decode with the AES layer, authenticate, `action`, each action's
+//! field checks; then its reply), for every endpoint, and through each action's field step
+//! ([`skypay::actions::Request::parse`]) on the decoded body, so that bodies without the right
+//! credentials still reach the field rules. Nothing here re-implements a step.
 //!
 //! Besides "never panics", it checks what the contract promises:
-//! - a refusal at this stage is one of the codes the endpoint documents (openapi/skypay.yaml);
+//! - a refusal before the ledger is one of the codes the endpoint documents
+//!   (openapi/skypay.yaml);
 //! - what a parser accepts satisfies the SPEC's field rules (section 3);
-//! - the envelope is a JSON object with exactly `responseTime`, `responseCode`,
+//! - the envelope is a JSON object starting with `responseTime`, `responseCode`,
 //!   `responseDescription`, all strings, `responseTime` as `yyyy-MM-dd HH:mm:ss.ffff`;
-//! - the encrypted reply decrypts to the same envelope, and an encrypted body decodes like the
-//!   same body sent in clear;
+//! - the encrypted reply decrypts to the same envelope, and an encrypted body is admitted
+//!   exactly like the same body sent in clear;
 //! - a payout instruction's canonical form parses back to the same instruction;
 //! - descriptions past authentication never contain the key.
 
@@ -17,140 +20,143 @@
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use skypay::actions::CallLog;
-use skypay::actions::collection_collect::CollectionCollect;
-use skypay::actions::payout_payout::PayoutPayout;
 use skypay::actions::payout_queue::Instruction;
-use skypay::actions::payout_queue_payout::PayoutQueuePayout;
-use skypay::config::Encryption;
-use skypay::crypto;
+use skypay::actions::{Accepted, CallLog, Request};
+use skypay::config::{Defaults, Source};
+use skypay::crypto::{self, Key};
 use skypay::ledger::EventEffect;
 use skypay::rules::{ControlNumber, Prefix};
-use skypay::wire::{Envelope, Fields, MAX_BODY_BYTES, Transport};
-use skypay::{Action, Rejection, ResponseCode};
+use skypay::wire::{Fields, MAX_BODY_BYTES, Transport};
+use skypay::{Action, Admission, Config, Rejection, ResponseCode};
 
 /// The local defaults (SPEC section 9): what a call past authentication carries.
 const PREFIX: &str = "SKY01";
 const KEY: &str = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75";
+const ENCRYPTION_KEY: &str = "fuzz-encryption-key";
 /// A fixed "now" (2026-01-01 00:00:00 UTC) for the instruction's expiry rule, so that every
 /// finding reproduces.
 const NOW_SECONDS: i64 = 1_767_225_600;
 /// SkyPay's `responseDescription` column: 255 characters.
 const MAX_DESCRIPTION_CHARS: usize = 255;
-/// Once a finding of this target: a 2001 description quoted a member name through `{:?}`,
-/// whose escapes could take it past 255 characters. Fixed (names are no longer quoted, and
-/// every description is capped); kept as a switch to show where the check was.
-const CHECK_2001_DESCRIPTION_LENGTH: bool = true;
+
+fn admission(mode: Option<&'static str>) -> Admission {
+    let source = move |name: &str| match (name, mode) {
+        ("SKYPAY_ENCRYPTION_KEY", Some(_)) => Some(ENCRYPTION_KEY.to_owned()),
+        ("SKYPAY_ENCRYPTION", Some(mode)) => Some(mode.to_owned()),
+        _ => None,
+    };
+    let config = Config::load(&source as &dyn Source, Defaults::Local).expect("the local config");
+    Admission::new(config)
+}
+
+struct Setup {
+    plain: Admission,
+    auto: Admission,
+    required: Admission,
+    key: Key,
+}
+
+fn setup() -> &'static Setup {
+    static SETUP: std::sync::OnceLock<Setup> = std::sync::OnceLock::new();
+    SETUP.get_or_init(|| Setup {
+        plain: admission(None),
+        auto: admission(Some("auto")),
+        required: admission(Some("required")),
+        key: crypto::derive_key(ENCRYPTION_KEY.as_bytes()),
+    })
+}
+
+/// The codes each endpoint may answer before the ledger.
+fn before_the_ledger(action: Action) -> &'static [ResponseCode] {
+    use ResponseCode::*;
+    match action {
+        Action::PayoutInquiry | Action::PayoutPayout => &[
+            BodyInvalid,
+            VerificationError,
+            ActionMismatch,
+            FieldInvalid,
+            ControlNumberInvalid,
+            ControlNumberPrefix,
+        ],
+        Action::CollectionInquiry => &[
+            BodyInvalid,
+            VerificationError,
+            ActionMismatch,
+            FieldInvalid,
+            CollectionRefused,
+        ],
+        Action::CollectionCollect => &[
+            BodyInvalid,
+            VerificationError,
+            ActionMismatch,
+            FieldInvalid,
+            ContractNumberPrefix,
+        ],
+        Action::PayoutQueuePayout | Action::FinanceNotification => {
+            &[BodyInvalid, VerificationError, ActionMismatch]
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
-    let prefix = Prefix::new(PREFIX).expect("the prefix is valid");
-    let key = crypto::derive_key(b"fuzz-encryption-key");
+    let setup = setup();
     let now = DateTime::from_timestamp(NOW_SECONDS, 0).expect("a valid instant");
     let reply_time = reply_time(data);
 
-    let decoded = Fields::decode(data, &Encryption::Off);
-
-    // The AES layer: `auto` reads a body that looks like an object exactly as `off` does, and
-    // anything else as ciphertext (almost always refused, never a panic).
-    let auto = Fields::decode(data, &Encryption::Auto(key.clone()));
-    if looks_like_object(data) {
-        assert_eq!(auto.is_ok(), decoded.is_ok());
-    }
-    let _ = Fields::decode(data, &Encryption::Required(key.clone()));
-    encrypted_body_decodes_like_plain(data, &key);
-
-    let fields = match decoded {
-        Ok((fields, transport)) => {
-            assert_eq!(transport, Transport::Plain);
-            fields
-        }
-        Err(error) => {
-            for action in Action::ALL {
-                let (code, description) = Rejection::Body(error.clone()).response(action);
-                assert_eq!(code, ResponseCode::BodyInvalid);
-                check_description(code, &description);
-                check_envelope(reply_time, code, &description, &key);
+    for action in Action::ALL {
+        // The whole admit step, then the reply, as the gateway runs them.
+        let mut log = CallLog::default();
+        let admitted = setup.plain.admit(action, data, &mut log);
+        assert_eq!(admitted.transport, Transport::Plain);
+        let outcome = match &admitted.request {
+            Ok(request) => {
+                check_request(request);
+                Ok(Accepted::plain())
             }
-            return;
-        }
-    };
-
-    // payoutPayout: refused with 2002, -1012 or -1014 at this stage.
-    let (code, description) = match PayoutPayout::parse(&fields, &prefix) {
-        Ok(call) => {
-            assert_number(call.control_number.as_str());
-            assert!((1..=99_999).contains(&call.payment.channel));
-            assert_time(&call.payment.pay_time.text);
-            success()
-        }
-        Err(rejection) => refusal(
-            Action::PayoutPayout,
-            &rejection,
-            &[
-                ResponseCode::FieldInvalid,
-                ResponseCode::ControlNumberInvalid,
-                ResponseCode::ControlNumberPrefix,
-            ],
-        ),
-    };
-    check_envelope(reply_time, code, &description, &key);
-
-    // collectionCollect: refused with 2002 or 2004 at this stage.
-    let mut log = CallLog::default();
-    let (code, description) = match CollectionCollect::parse(&fields, &prefix, &mut log) {
-        Ok(call) => {
-            let c = &call.collection;
-            assert_number(c.contract_number.as_str());
-            assert!(is_money(&c.amount.value().to_string()), "{}", c.amount);
-            assert!((1..=50).contains(&c.receipt_number.chars().count()));
-            assert!((1..=99_999).contains(&c.pay_channel));
-            assert_time(&c.collected_time.text);
-            assert!(!c.phone.is_empty());
-            if let Some(phone) = &c.phone_normalised {
-                assert_mobile(phone);
-            } else {
-                assert_eq!(log.warnings.len(), 1, "a malformed phone is flagged once");
+            Err(rejection) => {
+                check_refusal(action, rejection);
+                Err(rejection.clone())
             }
-            success()
-        }
-        Err(rejection) => refusal(
-            Action::CollectionCollect,
-            &rejection,
-            &[
-                ResponseCode::FieldInvalid,
-                ResponseCode::ContractNumberPrefix,
-            ],
-        ),
-    };
-    check_envelope(reply_time, code, &description, &key);
-
-    // payoutQueuePayout: never refuses; an event applies only when number and payType are valid.
-    let event = PayoutQueuePayout::parse(&fields, &prefix).event;
-    if let Some(effect) = event.effect {
-        assert!(ControlNumber::parse(&event.control_number, &prefix).is_ok());
-        let expected = match effect {
-            EventEffect::Uploaded => 1,
-            EventEffect::Paid => 2,
-            EventEffect::Cancelled => 3,
-            EventEffect::Failed => 4,
-            EventEffect::AmendedSuccess => 5,
         };
-        assert_eq!(
-            skypay::rules::parse_integer(&event.pay_type, 1, 6),
-            Some(expected)
-        );
+        check_reply(setup, action, &outcome, reply_time);
+
+        // The AES layer: under `auto` a body that looks like an object is admitted exactly as
+        // in clear; the same body encrypted is admitted as the clear one, and answered
+        // encrypted.
+        let auto = setup.auto.admit(action, data, &mut CallLog::default());
+        if looks_like_object(data) {
+            assert_eq!(auto.request.is_ok(), admitted.request.is_ok());
+            assert_eq!(auto.transport, Transport::Plain);
+        } else {
+            assert_eq!(auto.transport, Transport::Encrypted);
+        }
+        let required = setup.required.admit(action, data, &mut CallLog::default());
+        assert_eq!(required.transport, Transport::Encrypted);
+        encrypted_body_is_admitted_like_plain(setup, action, data, &admitted.request);
     }
-    if event.deal_time_utc.is_some() {
-        assert_time(&event.deal_time);
+
+    // Each action's field step on the decoded body, whoever sent it.
+    let Ok(fields) = Fields::decode(data, &skypay::config::Encryption::Off).0 else {
+        return;
+    };
+    let config = setup.plain.config();
+    for action in Action::ALL {
+        let mut log = CallLog::default();
+        match Request::parse(action, &fields, config, &mut log) {
+            Ok(request) => check_request(&request),
+            Err(rejection) => check_refusal(action, &rejection),
+        }
     }
-    let (code, description) = success();
-    check_envelope(reply_time, code, &description, &key);
 
     // A payout instruction (payout-queue and POST /admin/payouts): what it accepts follows the
     // SPEC, and its canonical form (what a re-post is compared with) parses back to itself.
+    let prefix = Prefix::new(PREFIX).expect("the prefix is valid");
     match Instruction::parse(&fields, &prefix, now) {
         Ok(instruction) => {
             if let Some(number) = &instruction.control_number {
+                assert_number(number.as_str());
+            }
+            if let Some(number) = &instruction.contract_number {
                 assert_number(number.as_str());
             }
             assert_mobile(&instruction.phone);
@@ -171,50 +177,96 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// The answer to a call refused by its field rules: one of `allowed`, with a description that
-/// follows the rules for descriptions.
-fn refusal(
-    action: Action,
-    rejection: &Rejection,
-    allowed: &[ResponseCode],
-) -> (ResponseCode, String) {
+/// What an admitted request holds satisfies the SPEC's field rules.
+fn check_request(request: &Request) {
+    match request {
+        Request::PayoutPayout(call) => {
+            assert_number(call.control_number.as_str());
+            assert!((1..=99_999).contains(&call.payment.channel));
+            assert_time(&call.payment.pay_time.text);
+        }
+        Request::PayoutInquiry(call) => assert_number(call.control_number.as_str()),
+        Request::CollectionInquiry(call) => {
+            assert_number(call.contract_number.as_str());
+            assert!(is_money(&call.amount.value().to_string()), "{}", call.amount);
+        }
+        Request::CollectionCollect(call) => {
+            let c = &call.collection;
+            assert_number(c.contract_number.as_str());
+            assert!(is_money(&c.amount.value().to_string()), "{}", c.amount);
+            assert!((1..=50).contains(&c.receipt_number.chars().count()));
+            assert!((1..=99_999).contains(&c.pay_channel));
+            assert_time(&c.collected_time.text);
+            assert!(!c.phone.is_empty());
+            if let Some(phone) = &c.phone_normalised {
+                assert_mobile(phone);
+            }
+        }
+        Request::PayoutQueuePayout(call) => {
+            // An event applies only when the number and payType are valid.
+            let event = &call.event;
+            let prefix = Prefix::new(PREFIX).expect("the prefix is valid");
+            if let Some(effect) = event.effect {
+                assert!(ControlNumber::parse(&event.control_number, &prefix).is_ok());
+                let expected = match effect {
+                    EventEffect::Uploaded => 1,
+                    EventEffect::Paid => 2,
+                    EventEffect::Cancelled => 3,
+                    EventEffect::Failed => 4,
+                    EventEffect::AmendedSuccess => 5,
+                };
+                assert_eq!(
+                    skypay::rules::parse_integer(&event.pay_type, 1, 6),
+                    Some(expected)
+                );
+            }
+            if event.deal_time_utc.is_some() {
+                assert_time(&event.deal_time);
+            }
+        }
+        Request::FinanceNotification(call) => {
+            // Stored under a key that is always a usable sort key, malformed or not.
+            let notice = &call.notice;
+            assert!(!notice.key.is_empty() && notice.key.len() <= 64 * 3 + 2);
+            if let Some(amount) = notice.amount {
+                assert!(is_money(&amount.value().to_string()));
+            }
+            let valid = notice.reference_number.is_some()
+                && notice.amount.is_some()
+                && notice.transaction_time.is_some()
+                && matches!(notice.sign_type.as_deref(), Some("recharge" | "reduce"));
+            if valid && notice.issues.is_empty() {
+                assert!(!notice.key.starts_with("sha256:"));
+            }
+        }
+    }
+}
+
+/// A refusal before the ledger: a code the endpoint documents, a description within the rules.
+fn check_refusal(action: Action, rejection: &Rejection) {
     let (code, description) = rejection.response(action);
-    assert!(allowed.contains(&code), "{action:?} answered {code:?}");
+    assert!(
+        before_the_ledger(action).contains(&code),
+        "{action:?} answered {code:?}"
+    );
     check_description(code, &description);
-    (code, description)
 }
 
-/// What the gateway answers when the ledger accepts (as the gateway writes it).
-fn success() -> (ResponseCode, String) {
-    (ResponseCode::Success, "Success".to_owned())
-}
-
-type Key = skypay::config::crypto_key::Key;
-
-fn check_description(code: ResponseCode, description: &str) {
-    assert!(!description.is_empty(), "{code:?} has no description");
-    if code != ResponseCode::BodyInvalid || CHECK_2001_DESCRIPTION_LENGTH {
-        assert!(
-            description.chars().count() <= MAX_DESCRIPTION_CHARS,
-            "{code:?}: {} characters: {description}",
-            description.chars().count()
-        );
-    }
-    // Past authentication the body carries the key: a field refusal must never quote it.
-    // (2001 may name a member, and a member may be named anything.)
-    if code != ResponseCode::BodyInvalid {
-        assert!(!description.contains(KEY), "{code:?} quotes the key");
-    }
-}
-
-/// The envelope, plain and encrypted: exactly the three members, all strings, as sent.
-fn check_envelope(now: DateTime<Utc>, code: ResponseCode, description: &str, key: &Key) {
-    let envelope = Envelope::new(now, code.as_str(), description);
-    let (body, content_type) = envelope.render(Transport::Plain, &Encryption::Off);
-    assert_eq!(content_type, "application/json");
+/// The reply, plain and encrypted: the envelope's three members first, all strings, as sent.
+fn check_reply(
+    setup: &Setup,
+    action: Action,
+    outcome: &Result<Accepted, Rejection>,
+    now: DateTime<Utc>,
+) {
+    let (code, reply) = setup
+        .plain
+        .reply(action, outcome, Transport::Plain, now);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type, "application/json");
+    let body = reply.body;
     let value: Value = serde_json::from_str(&body).expect("the envelope is JSON");
     let object = value.as_object().expect("the envelope is a JSON object");
-    assert_eq!(object.len(), 3, "{body}");
     let member = |name: &str| {
         object
             .get(name)
@@ -222,39 +274,61 @@ fn check_envelope(now: DateTime<Utc>, code: ResponseCode, description: &str, key
             .unwrap_or_else(|| panic!("{name} is not a string member: {body}"))
     };
     assert_eq!(member("responseCode"), code.as_str());
-    assert_eq!(member("responseDescription"), description);
+    check_description(code, member("responseDescription"));
     let time = member("responseTime");
     assert!(is_response_time(time), "responseTime {time:?}");
     // Member order as in SkyPay's samples, and no duplicate keys.
     assert!(body.starts_with(r#"{"responseTime":""#), "{body}");
     assert!(Fields::parse(&body).is_ok(), "{body}");
 
-    let (encrypted, content_type) =
-        envelope.render(Transport::Encrypted, &Encryption::Required(key.clone()));
-    assert_eq!(content_type, "text/plain");
-    let plain = crypto::decrypt(key, &encrypted).expect("the reply decrypts");
+    let (_, encrypted) = setup
+        .required
+        .reply(action, outcome, Transport::Encrypted, now);
+    assert_eq!(encrypted.content_type, "text/plain");
+    let plain = crypto::decrypt(&setup.key, &encrypted.body).expect("the reply decrypts");
     assert_eq!(plain, body.as_bytes());
 }
 
-/// An encrypted body decodes like the same body sent in clear, as long as the ciphertext is
-/// within the size limit (a byte-order mark included: a finding of this target, fixed).
-fn encrypted_body_decodes_like_plain(plain: &[u8], key: &Key) {
-    let ciphertext = crypto::encrypt(key, plain);
+fn check_description(code: ResponseCode, description: &str) {
+    assert!(!description.is_empty(), "{code:?} has no description");
+    // Once a finding of this target: a 2001 description quoted a member name, whose escapes
+    // could take it past 255 characters (fixed: names are not quoted, descriptions are capped).
+    assert!(
+        description.chars().count() <= MAX_DESCRIPTION_CHARS,
+        "{code:?}: {} characters: {description}",
+        description.chars().count()
+    );
+    // Past authentication the body carries the key: a field refusal must never quote it.
+    // (2001 may name a member, and a member may be named anything.)
+    if code != ResponseCode::BodyInvalid {
+        assert!(!description.contains(KEY), "{code:?} quotes the key");
+    }
+}
+
+/// A body sent encrypted is admitted exactly as the same body sent in clear, as long as the
+/// ciphertext is within the size limit (a byte-order mark included: a finding of this target,
+/// fixed).
+fn encrypted_body_is_admitted_like_plain(
+    setup: &Setup,
+    action: Action,
+    plain: &[u8],
+    clear: &Result<Request, Rejection>,
+) {
+    let ciphertext = crypto::encrypt(&setup.key, plain);
     if ciphertext.len() > MAX_BODY_BYTES {
         return;
     }
-    let clear = Fields::decode(plain, &Encryption::Off);
-    let sealed = Fields::decode(ciphertext.as_bytes(), &Encryption::Required(key.clone()));
-    match (&clear, &sealed) {
-        (Ok((a, _)), Ok((b, transport))) => {
-            assert_eq!(*transport, Transport::Encrypted);
-            assert_eq!(format!("{a:?}"), format!("{b:?}"));
-        }
-        (Err(_), Err(_)) => {}
-        _ => panic!(
+    let sealed = setup
+        .required
+        .admit(action, ciphertext.as_bytes(), &mut CallLog::default());
+    assert_eq!(sealed.transport, Transport::Encrypted);
+    match (clear, &sealed.request) {
+        (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+        (Err(a), Err(b)) => assert_eq!(a.response(action), b.response(action)),
+        (a, b) => panic!(
             "in clear {:?}, encrypted {:?}",
-            clear.as_ref().map(|_| ()),
-            sealed.as_ref().map(|_| ())
+            a.as_ref().map(|_| ()),
+            b.as_ref().map(|_| ())
         ),
     }
 }

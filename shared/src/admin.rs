@@ -83,20 +83,26 @@ async fn registered(
     }
 }
 
-/// `GET /admin/payouts/{controlNumber}`.
+/// `GET /admin/payouts/{controlNumber}`. A number only orphan callbacks hold is shown with
+/// status ORPHAN and its events (SPEC 12.13).
 pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
     match ledger.payout(control_number).await {
         Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
         Ok(Some(PayoutLookup::Orphan(events))) => reply(
-            404,
-            json!({"error": "unknown control number; SkyPay sent callbacks for it", "orphanEvents": events}),
+            200,
+            json!({
+                "controlNumber": control_number,
+                "status": "ORPHAN",
+                "anomaly": false,
+                "events": events,
+            }),
         ),
         Ok(None) => error(404, "unknown control number"),
         Err(e) => ledger_down(&e, request_id),
     }
 }
 
-/// `POST /admin/contracts` `{contractNumber, amountDue, name?, phone?}`.
+/// `POST /admin/contracts` `{contractNumber, amountDue, name?, address?, phone?}`.
 pub async fn post_contract(
     ledger: &Ledger,
     config: &Config,
@@ -133,7 +139,9 @@ pub async fn post_contract(
 }
 
 fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, String> {
-    let (fields, _) = Fields::decode(body, &Encryption::Off).map_err(|e| e.to_string())?;
+    let fields = Fields::decode(body, &Encryption::Off)
+        .0
+        .map_err(|e| e.to_string())?;
     let field = |e: FieldError| e.to_string();
     let text = fields
         .text("contractNumber")
@@ -147,12 +155,16 @@ fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, 
         NumberError::Format => format!("contractNumber {}", rules::number_rule(&config.prefix)),
     })?;
     let amount_due = fields.required_amount("amountDue").map_err(field)?;
-    let name = match fields.text("name").map_err(field)? {
-        Some(n) if !rules::within_length(&n, 1, 100) => {
-            return Err("name must be at most 100 characters".into());
+    // SkyPay's collectionInquiry columns: payerName and payer address, 255 characters each.
+    let bounded = |name: &'static str| match fields.text(name) {
+        Err(e) => Err(e.to_string()),
+        Ok(Some(v)) if !rules::within_length(&v, 1, 255) => {
+            Err(format!("{name} must be at most 255 characters"))
         }
-        other => other,
+        Ok(v) => Ok(v),
     };
+    let name = bounded("name")?;
+    let address = bounded("address")?;
     let phone = match fields.text("phone").map_err(field)? {
         None => None,
         Some(p) => Some(
@@ -163,6 +175,7 @@ fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, 
         contract_number,
         amount_due,
         name,
+        address,
         phone,
     })
 }
@@ -172,6 +185,20 @@ pub async fn get_contract(ledger: &Ledger, contract_number: &str, request_id: &s
     match ledger.contract(contract_number).await {
         Ok(Some(view)) => reply(200, view),
         Ok(None) => error(404, "unknown contract number"),
+        Err(e) => ledger_down(&e, request_id),
+    }
+}
+
+/// `GET /admin/finance?date=yyyy-MM-dd`: one Manila day's financeNotifications (SPEC 13.4).
+pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) -> AdminReply {
+    let Some(day) = date.and_then(crate::time::parse_date) else {
+        return error(400, "date is required, written yyyy-MM-dd");
+    };
+    match ledger.finance_day(day).await {
+        Ok(notifications) => reply(
+            200,
+            json!({"date": day.format("%Y-%m-%d").to_string(), "notifications": notifications}),
+        ),
         Err(e) => ledger_down(&e, request_id),
     }
 }

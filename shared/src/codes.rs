@@ -1,6 +1,7 @@
-//! SkyPay's response codes (the seeds' code tables) and ours (SPEC section 2, 2xxx).
+//! SkyPay's response codes (the seeds' and v1.37's code tables) and ours (SPEC section 2, 2xxx),
+//! with the one per-endpoint table of wordings.
 
-use crate::actions::Action;
+use crate::action::Action;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResponseCode {
@@ -14,8 +15,9 @@ pub enum ResponseCode {
     ControlNumberInvalid,
     /// -1014
     ControlNumberPrefix,
-    /// -1015
-    AlreadyCollected,
+    /// -1015: on collectionCollect the receipt was collected before; on collectionInquiry the
+    /// contract number is invalid. One code, two meanings: the wording table tells them apart.
+    CollectionRefused,
     /// -1016 (kept in the table, not produced yet: SPEC section 4)
     InsufficientBalance,
     /// -1022 (kept in the table, not produced yet: SPEC section 4)
@@ -39,7 +41,7 @@ impl ResponseCode {
         ResponseCode::Unpredictable,
         ResponseCode::ControlNumberInvalid,
         ResponseCode::ControlNumberPrefix,
-        ResponseCode::AlreadyCollected,
+        ResponseCode::CollectionRefused,
         ResponseCode::InsufficientBalance,
         ResponseCode::InvalidAccountNumber,
         ResponseCode::AlreadyPaid,
@@ -57,7 +59,7 @@ impl ResponseCode {
             ResponseCode::Unpredictable => "-1009",
             ResponseCode::ControlNumberInvalid => "-1012",
             ResponseCode::ControlNumberPrefix => "-1014",
-            ResponseCode::AlreadyCollected => "-1015",
+            ResponseCode::CollectionRefused => "-1015",
             ResponseCode::InsufficientBalance => "-1016",
             ResponseCode::InvalidAccountNumber => "-1022",
             ResponseCode::AlreadyPaid => "-1026",
@@ -68,26 +70,28 @@ impl ResponseCode {
         }
     }
 
-    /// The seed's own wording for a seed code, as each endpoint's page words it (SPEC 12.10);
-    /// `None` for our own codes, whose descriptions say precisely what was wrong.
+    /// SkyPay's own wording for a SkyPay code, as each endpoint's page words it (SPEC 12.10):
+    /// the one table of wordings. `None` for our own codes, whose descriptions say precisely
+    /// what was wrong. A line with an endpoint overrides the generic line below it.
     pub fn seed_description(self, action: Action) -> Option<&'static str> {
-        let collection = action == Action::CollectionCollect;
-        Some(match self {
-            ResponseCode::Success => "Success",
-            ResponseCode::VerificationError if collection => "Verification failed",
-            ResponseCode::VerificationError => "Verification error",
-            ResponseCode::Unpredictable if collection => "An Unpredictable exception occurs",
-            ResponseCode::Unpredictable => "Unpredictable exception occurs",
-            ResponseCode::ControlNumberInvalid => "Control number invalid or expired",
-            ResponseCode::ControlNumberPrefix => "Prefix of Control number is incorrect.",
-            ResponseCode::AlreadyCollected => "The transaction has been collected",
-            ResponseCode::InsufficientBalance => "Insufficient balance",
-            ResponseCode::InvalidAccountNumber => "Invalid Accountnumber",
-            ResponseCode::AlreadyPaid => "Transactions has been paid",
-            ResponseCode::BodyInvalid
-            | ResponseCode::FieldInvalid
-            | ResponseCode::ActionMismatch
-            | ResponseCode::ContractNumberPrefix => return None,
+        use Action::{CollectionCollect, CollectionInquiry};
+        use ResponseCode::*;
+        Some(match (action, self) {
+            (_, Success) => "Success",
+            (CollectionCollect, VerificationError) => "Verification failed",
+            (_, VerificationError) => "Verification error",
+            (CollectionCollect, Unpredictable) => "An Unpredictable exception occurs",
+            (_, Unpredictable) => "Unpredictable exception occurs",
+            (_, ControlNumberInvalid) => "Control number invalid or expired",
+            (_, ControlNumberPrefix) => "Prefix of Control number is incorrect.",
+            (CollectionInquiry, CollectionRefused) => "The contract number is invalid.",
+            (_, CollectionRefused) => "The transaction has been collected",
+            (_, InsufficientBalance) => "Insufficient balance",
+            (_, InvalidAccountNumber) => "Invalid Accountnumber",
+            (_, AlreadyPaid) => "Transactions has been paid",
+            (_, BodyInvalid | FieldInvalid | ActionMismatch | ContractNumberPrefix) => {
+                return None;
+            }
         })
     }
 }
@@ -108,19 +112,45 @@ mod tests {
         }
     }
 
+    /// SPEC 12.10 and 13.3: each endpoint words the codes as its own page does.
     #[test]
     fn each_endpoint_uses_its_own_seed_wording() {
-        assert_eq!(
-            ResponseCode::VerificationError.seed_description(Action::PayoutPayout),
-            Some("Verification error")
-        );
-        assert_eq!(
-            ResponseCode::VerificationError.seed_description(Action::CollectionCollect),
-            Some("Verification failed")
-        );
-        assert_eq!(
-            ResponseCode::Unpredictable.seed_description(Action::CollectionCollect),
-            Some("An Unpredictable exception occurs")
-        );
+        use Action::*;
+        use ResponseCode::*;
+        let rows = [
+            (PayoutPayout, VerificationError, "Verification error"),
+            (PayoutInquiry, VerificationError, "Verification error"),
+            (CollectionCollect, VerificationError, "Verification failed"),
+            (CollectionInquiry, VerificationError, "Verification error"),
+            (
+                CollectionCollect,
+                Unpredictable,
+                "An Unpredictable exception occurs",
+            ),
+            (
+                CollectionInquiry,
+                Unpredictable,
+                "Unpredictable exception occurs",
+            ),
+            (
+                CollectionCollect,
+                CollectionRefused,
+                "The transaction has been collected",
+            ),
+            (
+                CollectionInquiry,
+                CollectionRefused,
+                "The contract number is invalid.",
+            ),
+            (PayoutInquiry, AlreadyPaid, "Transactions has been paid"),
+            (FinanceNotification, Success, "Success"),
+        ];
+        for (action, code, wording) in rows {
+            assert_eq!(
+                code.seed_description(action),
+                Some(wording),
+                "{action:?} {code:?}"
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::crypto::Key;
 use crate::rules::Prefix;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -21,6 +22,7 @@ pub const ALLOWED_SOURCE_CIDRS: &str = "ALLOWED_SOURCE_CIDRS";
 pub const PAYOUT_VALIDITY_HOURS: &str = "PAYOUT_VALIDITY_HOURS";
 pub const SKYPAY_API_URL: &str = "SKYPAY_API_URL";
 pub const SKYPAY_SENDER: &str = "SKYPAY_SENDER";
+pub const SKYPAY_SENDER_ADDRESS: &str = "SKYPAY_SENDER_ADDRESS";
 pub const SKYPAY_API_TIMEOUT_SECONDS: &str = "SKYPAY_API_TIMEOUT_SECONDS";
 
 /// Defaults for the local server (SPEC section 9). The Lambda functions have none.
@@ -33,6 +35,8 @@ pub mod local_defaults {
 }
 
 const DEFAULT_PAYOUT_VALIDITY_HOURS: u32 = 168;
+/// `SKYPAY_API_TIMEOUT_SECONDS` when unset: the one default for every call we make to SkyPay.
+pub const DEFAULT_API_TIMEOUT_SECONDS: u64 = 10;
 /// Ten years: longer than any loan product needs, short enough that `expiresAt` stays far from
 /// chrono's and DynamoDB's limits.
 const MAX_PAYOUT_VALIDITY_HOURS: u32 = 24 * 366 * 10;
@@ -95,37 +99,25 @@ pub enum Encryption {
     /// Plain JSON only.
     Off,
     /// Plain JSON, or an encrypted body when it is not a JSON object.
-    Auto(crypto_key::Key),
+    Auto(Key),
     /// Encrypted bodies only.
-    Required(crypto_key::Key),
+    Required(Key),
 }
 
-pub mod crypto_key {
-    use secrecy::SecretBox;
-    use std::fmt;
-
-    /// The 16-byte AES key derived from `SKYPAY_ENCRYPTION_KEY`. Debug never shows it.
-    pub struct Key(pub(crate) SecretBox<[u8; 16]>);
-
-    impl Clone for Key {
-        fn clone(&self) -> Key {
-            use secrecy::ExposeSecret;
-            Key(SecretBox::new(Box::new(*self.0.expose_secret())))
-        }
-    }
-
-    impl fmt::Debug for Key {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("Key(redacted)")
+impl Encryption {
+    /// The key, when the layer is on (SPEC 13.1: `off` turns it off in both directions).
+    pub fn key(&self) -> Option<&Key> {
+        match self {
+            Encryption::Off => None,
+            Encryption::Auto(key) | Encryption::Required(key) => Some(key),
         }
     }
 }
 
-/// Where SkyPay's payoutQueue lives and who we are to it (payout-queue only).
+/// SkyPay's one address for every call we make (`SKYPAY_API_URL`, SPEC 13.1).
 #[derive(Clone, Debug)]
 pub struct SkyPayApi {
     pub url: String,
-    pub sender: String,
     /// The whole exchange with SkyPay, answer included (`SKYPAY_API_TIMEOUT_SECONDS`,
     /// default 10).
     pub timeout: std::time::Duration,
@@ -143,6 +135,11 @@ pub struct Config {
     pub encryption: Encryption,
     pub allowed_sources: Vec<IpNet>,
     pub payout_validity: chrono::Duration,
+    /// Our sender name (`SKYPAY_SENDER`): in every payoutQueue push, and in payoutInquiry's
+    /// answer. Required whenever `SKYPAY_API_URL` is set.
+    pub sender: Option<String>,
+    /// Our remittance address (`SKYPAY_SENDER_ADDRESS`), in payoutInquiry's answer.
+    pub sender_address: Option<String>,
     pub skypay_api: Option<SkyPayApi>,
 }
 
@@ -266,6 +263,17 @@ impl Config {
                 })?,
         };
 
+        let bounded = |name: &'static str, max: usize| -> Result<Option<String>, ConfigError> {
+            match get(name).map(|v| v.trim().to_owned()) {
+                Some(v) if v.chars().count() > max => {
+                    Err(invalid(name, format!("longer than {max} characters")))
+                }
+                other => Ok(other),
+            }
+        };
+        let sender = bounded(SKYPAY_SENDER, 100)?;
+        let sender_address = bounded(SKYPAY_SENDER_ADDRESS, 255)?;
+
         let skypay_api = match get(SKYPAY_API_URL) {
             None => None,
             Some(url) => {
@@ -281,17 +289,13 @@ impl Config {
                     return Err(invalid(SKYPAY_API_URL, "must be an http(s) URL"));
                 }
                 // SPEC 12.7: the sender is required whenever the API URL is set.
-                let sender = get(SKYPAY_SENDER)
-                    .ok_or(ConfigError::Missing {
+                if sender.is_none() {
+                    return Err(ConfigError::Missing {
                         name: SKYPAY_SENDER,
-                    })?
-                    .trim()
-                    .to_owned();
-                if sender.chars().count() > 100 {
-                    return Err(invalid(SKYPAY_SENDER, "longer than 100 characters"));
+                    });
                 }
                 let timeout = match get(SKYPAY_API_TIMEOUT_SECONDS) {
-                    None => 10,
+                    None => DEFAULT_API_TIMEOUT_SECONDS,
                     Some(v) => v
                         .trim()
                         .parse::<u64>()
@@ -306,7 +310,6 @@ impl Config {
                 };
                 Some(SkyPayApi {
                     url,
-                    sender,
                     timeout: std::time::Duration::from_secs(timeout),
                 })
             }
@@ -321,6 +324,8 @@ impl Config {
             encryption,
             allowed_sources,
             payout_validity: chrono::Duration::hours(i64::from(payout_validity_hours)),
+            sender,
+            sender_address,
             skypay_api,
         })
     }
@@ -464,6 +469,10 @@ mod tests {
             SKYPAY_SENDER,
         );
         error_names(lambda_env(&[(TABLE_NAME, "a b")]), TABLE_NAME);
+        error_names(
+            lambda_env(&[(SKYPAY_SENDER_ADDRESS, &"x".repeat(256))]),
+            SKYPAY_SENDER_ADDRESS,
+        );
     }
 
     #[test]

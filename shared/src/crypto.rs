@@ -12,12 +12,25 @@ use base64::engine::general_purpose::STANDARD;
 use secrecy::{ExposeSecret, SecretBox};
 use sha1::{Digest, Sha1};
 
-use crate::config::crypto_key::Key;
+/// The 16-byte AES key derived from `SKYPAY_ENCRYPTION_KEY`. Debug never shows it.
+pub struct Key(SecretBox<[u8; 16]>);
+
+impl Clone for Key {
+    fn clone(&self) -> Key {
+        Key(SecretBox::new(Box::new(*self.0.expose_secret())))
+    }
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(redacted)")
+    }
+}
 
 type Encryptor = ecb::Encryptor<Aes128>;
 type Decryptor = ecb::Decryptor<Aes128>;
 
-/// The AES key from `SKYPAY_ENCRYPTION_KEY`.
+/// The AES key from `SKYPAY_ENCRYPTION_KEY`: the first 16 bytes of SHA1(SHA1(its UTF-8 bytes)).
 pub fn derive_key(secret: &[u8]) -> Key {
     let twice = Sha1::digest(Sha1::digest(secret));
     let mut key = [0u8; 16];

@@ -4,12 +4,12 @@
 //! code that chooses a response code and description for a failure. Internal detail (a DynamoDB
 //! error, say) is logged by the gateway and never reaches the caller.
 
-use crate::actions::Action;
+use crate::action::Action;
 use crate::codes::ResponseCode;
 use crate::ledger::LedgerError;
 use crate::wire::{BodyError, FieldError};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Rejection {
     /// 2001
     #[error(transparent)]
@@ -29,20 +29,23 @@ pub enum Rejection {
     /// 2004 on collectionCollect, which has no seed code for it.
     #[error("prefix of contract number is incorrect")]
     ContractNumberPrefix { expected: String },
+    /// -1015 on collectionInquiry: wrong prefix, malformed, unknown or UNREGISTERED (SPEC 13.3).
+    #[error("contract number invalid: {reason}")]
+    ContractNumberInvalid { reason: &'static str },
     /// -1012: malformed, unknown, not payable or expired.
     #[error("control number invalid or expired: {reason}")]
     ControlNumberInvalid { reason: &'static str },
-    /// -1026 on payoutPayout.
+    /// -1026 on payoutPayout and payoutInquiry.
     #[error("payout already paid")]
     AlreadyPaid {
         /// When the cashier paid it, Manila time as SkyPay sent it.
         pay_time: Option<String>,
         channel: Option<u32>,
     },
-    /// -1015
+    /// -1015 on collectionCollect.
     #[error("receipt already collected")]
     AlreadyCollected,
-    /// -1026 on collectionCollect.
+    /// -1026 on collectionCollect and collectionInquiry.
     #[error("contract already settled")]
     ContractSettled,
     /// -1009: the ledger failed (endpoint down, throttled, timeout). Nothing was written, or the
@@ -88,7 +91,8 @@ impl Rejection {
                 };
                 (code, detail)
             }
-            Rejection::AlreadyCollected => seed(ResponseCode::AlreadyCollected),
+            Rejection::ContractNumberInvalid { .. } => seed(ResponseCode::CollectionRefused),
+            Rejection::AlreadyCollected => seed(ResponseCode::CollectionRefused),
             Rejection::ContractSettled => seed(ResponseCode::AlreadyPaid),
             Rejection::Ledger(_) => seed(ResponseCode::Unpredictable),
         }
@@ -158,6 +162,21 @@ mod tests {
             ),
             (Rejection::AlreadyCollected, CollectionCollect, "-1015"),
             (Rejection::ContractSettled, CollectionCollect, "-1026"),
+            (
+                Rejection::ContractNumberInvalid { reason: "unknown" },
+                CollectionInquiry,
+                "-1015",
+            ),
+            (Rejection::ContractSettled, CollectionInquiry, "-1026"),
+            (Rejection::ControlNumberPrefix, PayoutInquiry, "-1014"),
+            (
+                Rejection::AlreadyPaid {
+                    pay_time: None,
+                    channel: None,
+                },
+                PayoutInquiry,
+                "-1026",
+            ),
         ];
         for (rejection, action, code) in cases {
             assert_eq!(rejection.response(action).0.as_str(), code, "{rejection:?}");

@@ -1,19 +1,25 @@
 //! One SkyPay call in, one envelope out, one log line: the part every endpoint shares, used by
 //! the Lambda adapter and the local server alike.
 //!
-//! Order of checks (SPEC section 2): source address (403), parse (2001), authenticate (-1001),
-//! `action` (2003), the action's fields, the ledger; any ledger failure is -1009.
+//! A call goes through two steps:
+//!
+//! 1. **admit** ([`Admission::admit`], pure): source address (403), parse (2001), authenticate
+//!    (-1001), `action` (2003), the action's fields;
+//! 2. **apply** ([`Request::apply`]): the action's one ledger call; any ledger failure is -1009.
+//!
+//! and [`Admission::reply`] is the one place where the outcome becomes an envelope.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use crate::actions::{Action, CallLog};
+use crate::action::Action;
+use crate::actions::{Accepted, CallLog, Request};
 use crate::auth::Verifier;
 use crate::codes::ResponseCode;
-use crate::config::{Config, Encryption};
+use crate::config::Config;
 use crate::error::Rejection;
 use crate::ledger::{Ledger, WriteContext};
 use crate::wire::{Envelope, Fields, Transport};
@@ -48,34 +54,119 @@ impl Reply {
     }
 }
 
-/// The gateway: configuration, credentials and the ledger, built once per process.
-#[derive(Clone)]
+/// A call that has been through the admit step: the request to apply (or why not), and how the
+/// reply must travel (encrypted or not, decided even for a body that was refused).
+#[derive(Debug)]
+pub struct Admitted {
+    pub request: Result<Request, Rejection>,
+    pub transport: Transport,
+}
+
+/// The pure part of a call: configuration and credentials, no I/O. The fuzz target and the
+/// benchmark run exactly this.
+#[derive(Debug)]
+pub struct Admission {
+    config: Config,
+    verifier: Verifier,
+}
+
+impl Admission {
+    pub fn new(config: Config) -> Admission {
+        let verifier = Verifier::new(&config);
+        Admission { config, verifier }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Decode, authenticate, check `action`, check the action's fields, in the SPEC's order.
+    pub fn admit(&self, action: Action, body: &[u8], log: &mut CallLog) -> Admitted {
+        let (decoded, transport) = Fields::decode(body, &self.config.encryption);
+        let request = decoded
+            .map_err(Rejection::from)
+            .and_then(|fields| self.admit_fields(action, &fields, log));
+        Admitted { request, transport }
+    }
+
+    fn admit_fields(
+        &self,
+        action: Action,
+        fields: &Fields,
+        log: &mut CallLog,
+    ) -> Result<Request, Rejection> {
+        // The number the call is about, for the log line, even when it is refused below.
+        if let Some(number) = ["controlNumber", "contractNumber"]
+            .into_iter()
+            .find_map(|name| fields.text(name).ok().flatten())
+        {
+            log.subject(&number);
+        }
+        let user = fields.text("userName").ok().flatten();
+        let key = fields.text("authentication").ok().flatten();
+        // -1001 unless both are present and right; never says which part failed.
+        if !self.verifier.verify(user.as_deref(), key.as_deref()) {
+            return Err(Rejection::Unauthenticated);
+        }
+        match fields.text("action") {
+            Ok(Some(a)) if action.accepts(&a) => {}
+            _ => {
+                return Err(Rejection::WrongAction {
+                    expected: action.name(),
+                });
+            }
+        }
+        Request::parse(action, fields, &self.config, log)
+    }
+
+    /// The reply to a call: the one place an outcome becomes a code, a description and an
+    /// envelope (plus the members an accepted call adds), encrypted when the call was.
+    pub fn reply(
+        &self,
+        action: Action,
+        outcome: &Result<Accepted, Rejection>,
+        transport: Transport,
+        now: DateTime<Utc>,
+    ) -> (ResponseCode, Reply) {
+        let (code, description, extra) = match outcome {
+            Ok(accepted) => (
+                ResponseCode::Success,
+                "Success".to_owned(),
+                accepted.extra.as_slice(),
+            ),
+            Err(rejection) => {
+                let (code, description) = rejection.response(action);
+                (code, description, &[][..])
+            }
+        };
+        let envelope = Envelope::new(now, code.as_str(), &description);
+        let (body, content_type) = envelope.render_with(extra, transport, &self.config.encryption);
+        let reply = Reply {
+            status: 200,
+            content_type,
+            body,
+        };
+        (code, reply)
+    }
+}
+
+/// The gateway: the admit step and the ledger, built once per process.
+#[derive(Clone, Debug)]
 pub struct Gateway {
     inner: Arc<Inner>,
 }
 
+#[derive(Debug)]
 struct Inner {
-    config: Config,
-    verifier: Verifier,
+    admission: Admission,
     ledger: Ledger,
-}
-
-impl std::fmt::Debug for Gateway {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway")
-            .field("config", &self.inner.config)
-            .field("ledger", &self.inner.ledger)
-            .finish()
-    }
 }
 
 impl Gateway {
     pub fn new(config: Config, ledger: Ledger) -> Gateway {
-        let verifier = Verifier::new(&config);
         Gateway {
             inner: Arc::new(Inner {
-                config,
-                verifier,
+                admission: Admission::new(config),
                 ledger,
             }),
         }
@@ -90,7 +181,7 @@ impl Gateway {
     }
 
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        self.inner.admission.config()
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -101,9 +192,8 @@ impl Gateway {
     /// (or the 403 of a refused source), and exactly one log line.
     pub async fn handle(&self, action: Action, call: Call<'_>) -> Reply {
         let started = Instant::now();
-        let config = &self.inner.config;
-        let mut log = CallLog::default();
-        if !config.source_allowed(call.source_ip) {
+        let admission = &self.inner.admission;
+        if !admission.config().source_allowed(call.source_ip) {
             tracing::warn!(
                 action = action.name(),
                 requestId = call.request_id,
@@ -114,69 +204,20 @@ impl Gateway {
             );
             return Reply::forbidden();
         }
+        let mut log = CallLog::default();
+        let admitted = admission.admit(action, call.body, &mut log);
         let ctx = WriteContext::new(call.request_id);
-        let mut transport = match config.encryption {
-            Encryption::Required(_) => Transport::Encrypted,
-            _ => Transport::Plain,
-        };
-        let result = self
-            .process(action, call.body, &ctx, &mut log, &mut transport)
-            .await;
-        let (code, description) = match &result {
-            Ok(()) => (ResponseCode::Success, "Success".to_owned()),
-            Err(rejection) => rejection.response(action),
-        };
-        let envelope = Envelope::new(Utc::now(), code.as_str(), &description);
-        let (body, content_type) = envelope.render(transport, &config.encryption);
-        log_line(action, call, &log, code, &result, started);
-        Reply {
-            status: 200,
-            content_type,
-            body,
-        }
-    }
-
-    async fn process(
-        &self,
-        action: Action,
-        body: &[u8],
-        ctx: &WriteContext,
-        log: &mut CallLog,
-        transport: &mut Transport,
-    ) -> Result<(), Rejection> {
-        let config = &self.inner.config;
-        let (fields, arrived) = Fields::decode(body, &config.encryption)?;
-        *transport = arrived;
-        // The number the call is about, for the log line, even when it is refused below.
-        if let Some(number) = ["controlNumber", "contractNumber"]
-            .into_iter()
-            .find_map(|name| fields.text(name).ok().flatten())
-        {
-            log.subject(&number);
-        }
-        authenticate(&self.inner.verifier, &fields)?;
-        match fields.text("action") {
-            Ok(Some(a)) if a == action.name() => {}
-            _ => {
-                return Err(Rejection::WrongAction {
-                    expected: action.name(),
-                });
+        let outcome = match admitted.request {
+            Ok(request) => {
+                request
+                    .apply(&self.inner.ledger, admission.config(), &ctx, &mut log)
+                    .await
             }
-        }
-        action
-            .run(&fields, &config.prefix, &self.inner.ledger, ctx, log)
-            .await
-    }
-}
-
-/// -1001 unless both credentials are present and right; never says which part failed.
-fn authenticate(verifier: &Verifier, fields: &Fields) -> Result<(), Rejection> {
-    let user = fields.text("userName").ok().flatten();
-    let key = fields.text("authentication").ok().flatten();
-    if verifier.verify(user.as_deref(), key.as_deref()) {
-        Ok(())
-    } else {
-        Err(Rejection::Unauthenticated)
+            Err(rejection) => Err(rejection),
+        };
+        let (code, reply) = admission.reply(action, &outcome, admitted.transport, Utc::now());
+        log_line(action, call, &log, code, &outcome, started);
+        reply
     }
 }
 
@@ -191,14 +232,14 @@ fn log_line(
     call: Call<'_>,
     log: &CallLog,
     code: ResponseCode,
-    result: &Result<(), Rejection>,
+    outcome: &Result<Accepted, Rejection>,
     started: Instant,
 ) {
     let latency = elapsed_us(started);
     let subject = log.subject.as_deref().unwrap_or("");
-    let outcome = log.outcome.unwrap_or("");
+    let result = log.outcome.unwrap_or("");
     let warnings = log.warnings.join("; ");
-    match result {
+    match outcome {
         Err(Rejection::Ledger(error)) => tracing::error!(
             action = action.name(),
             number = subject,
@@ -218,23 +259,23 @@ fn log_line(
             warnings = warnings.as_str(),
             "skypay call refused"
         ),
-        Ok(()) if !warnings.is_empty() => tracing::warn!(
+        Ok(_) if !warnings.is_empty() => tracing::warn!(
             action = action.name(),
             number = subject,
             responseCode = code.as_str(),
             latencyUs = latency,
             requestId = call.request_id,
-            outcome,
+            outcome = result,
             warnings = warnings.as_str(),
             "skypay call accepted with warnings"
         ),
-        Ok(()) => tracing::info!(
+        Ok(_) => tracing::info!(
             action = action.name(),
             number = subject,
             responseCode = code.as_str(),
             latencyUs = latency,
             requestId = call.request_id,
-            outcome,
+            outcome = result,
             "skypay call accepted"
         ),
     }

@@ -12,6 +12,7 @@
 //!
 //! The contract is `SPEC.md` in the steering folder; section numbers in comments refer to it.
 
+pub mod action;
 pub mod actions;
 pub mod admin;
 pub mod auth;
@@ -30,9 +31,9 @@ pub mod telemetry;
 pub mod time;
 pub mod wire;
 
-pub use actions::Action;
+pub use action::Action;
 pub use codes::ResponseCode;
 pub use config::{Config, ConfigError};
 pub use error::Rejection;
-pub use gateway::{Call, Gateway, Reply};
+pub use gateway::{Admission, Admitted, Call, Gateway, Reply};
 pub use ledger::Ledger;

@@ -1,6 +1,16 @@
 //! Masking of personal data for logs (SPEC section 11): phones, names and account numbers never
 //! reach a log in full.
 
+/// A value that holds personal data: Debug never shows it, whatever it is.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Private<T>(pub T);
+
+impl<T> std::fmt::Debug for Private<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<private>")
+    }
+}
+
 /// Keeps the first four and last two characters of a phone: `0927*****95`.
 pub fn phone(text: &str) -> String {
     keep_ends(text, 4, 2)
@@ -42,6 +52,12 @@ fn keep_ends(text: &str, head: usize, tail: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_values_never_reach_debug() {
+        let debug = format!("{:?}", Private("Cruz,Juan 09270348095"));
+        assert_eq!(debug, "<private>");
+    }
 
     #[test]
     fn masks_keep_only_the_ends() {

@@ -73,11 +73,17 @@ pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_410_065_407, 2, 0, false, 
 pub struct Amount(Decimal);
 
 impl Amount {
-    /// Parses the text of a JSON number or of a numeric string. Only plain decimal notation is
-    /// taken (`123`, `123.45`, `-1` to be refused by value); JSON exponents (`1e3`) are judged by
-    /// value too. No `+`, no spaces, no separators.
+    /// Parses an amount sent as a string: plain decimal notation only, digits with an optional
+    /// fractional part (`3400`, `3400.5`, `3400.00`; `-1` is refused by value). No exponent
+    /// (SPEC 12.14), no `+`, no spaces, no separators.
     pub fn parse(text: &str) -> Result<Amount, &'static str> {
-        let value = parse_decimal(text).ok_or("must be a decimal number")?;
+        let value = parse_decimal(text, Notation::Plain).ok_or(PLAIN_DECIMAL)?;
+        Amount::new(value)
+    }
+
+    /// Parses the text of a JSON number: taken by its value, exponent or not (SPEC 12.14).
+    pub fn parse_json_number(text: &str) -> Result<Amount, &'static str> {
+        let value = parse_decimal(text, Notation::JsonNumber).ok_or("must be a decimal number")?;
         Amount::new(value)
     }
 
@@ -101,9 +107,7 @@ impl Amount {
 
     /// Exactly two decimals, as we send amounts to SkyPay (SPEC 12.7): `3400.00`.
     pub fn two_decimals(self) -> String {
-        let mut v = self.0;
-        v.rescale(2);
-        v.to_string()
+        money(self.0)
     }
 }
 
@@ -113,10 +117,31 @@ impl fmt::Display for Amount {
     }
 }
 
-/// Plain decimal notation, optionally with a JSON exponent. `rust_decimal`'s own parser is more
-/// forgiving (underscores, a leading `+`), so the shape is checked first.
-fn parse_decimal(text: &str) -> Option<Decimal> {
+/// What an amount refused for its notation is told.
+const PLAIN_DECIMAL: &str =
+    "must be a plain decimal number (digits, an optional fraction, no exponent)";
+
+/// How an amount was written: a string takes plain decimal notation only, a JSON number may
+/// carry an exponent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notation {
+    Plain,
+    JsonNumber,
+}
+
+/// Money as a decimal string with exactly two places (`3400.00`): how amounts are sent to SkyPay
+/// and shown to the loan system. The one money formatter.
+pub fn money(value: Decimal) -> String {
+    let mut v = value;
+    v.rescale(2);
+    v.to_string()
+}
+
+/// Plain decimal notation, or for a JSON number optionally with an exponent. `rust_decimal`'s
+/// own parser is more forgiving (underscores, a leading `+`), so the shape is checked first.
+fn parse_decimal(text: &str, notation: Notation) -> Option<Decimal> {
     let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(_) if notation == Notation::Plain => return None,
         Some(at) => (text.get(..at)?, Some(text.get(at + 1..)?)),
         None => (text, None),
     };
@@ -281,8 +306,19 @@ mod tests {
         );
         assert_eq!(Amount::parse("0.01").unwrap().value(), Decimal::new(1, 2));
         assert_eq!(Amount::parse("99999999.99").unwrap().value(), MAX_AMOUNT);
-        assert_eq!(Amount::parse("1e3").unwrap().value(), Decimal::new(1000, 0));
-        assert_eq!(Amount::parse("1.5E1").unwrap().value(), Decimal::new(15, 0));
+        // SPEC 12.14: a string takes no exponent; a JSON number is taken by its value.
+        for exponent in ["1e3", "1.5E1", "1E+2"] {
+            assert_eq!(Amount::parse(exponent), Err(PLAIN_DECIMAL), "{exponent}");
+        }
+        assert_eq!(
+            Amount::parse_json_number("1e3").unwrap().value(),
+            Decimal::new(1000, 0)
+        );
+        assert_eq!(
+            Amount::parse_json_number("1.5E1").unwrap().value(),
+            Decimal::new(15, 0)
+        );
+        assert!(Amount::parse_json_number("1e999").is_err());
         for bad in [
             "0",
             "0.00",

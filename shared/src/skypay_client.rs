@@ -1,6 +1,10 @@
-//! The client for SkyPay's own API (payoutQueue, seed 001): one hyper client per process,
-//! reused across invocations, on the same rustls/ring stack as the DynamoDB client, with
-//! bounded timeouts.
+//! The client for SkyPay's own API (payoutQueue, seed 001; SPEC 13.1 and 13.6): one hyper client
+//! per process, reused across invocations, on the same rustls/ring stack as the DynamoDB
+//! client, with bounded timeouts.
+//!
+//! With `SKYPAY_ENCRYPTION_KEY` set (and the layer not `off`), every body we send is encrypted
+//! and sent as `text/plain`, and SkyPay's answer is decrypted; a plain JSON answer is accepted
+//! too. The answer is read by the same decoder as SkyPay's calls to us (`wire::Fields`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +18,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+use crate::config::Encryption;
+use crate::crypto;
+use crate::wire::Fields;
+
 /// Connecting to SkyPay should take well under a second from AWS in Singapore.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// SkyPay's answers are three short members; anything much longer is not an answer.
@@ -26,6 +34,7 @@ pub struct SkyPayClient {
     http: Client<Https, Full<Bytes>>,
     url: hyper::Uri,
     timeout: Duration,
+    encryption: Encryption,
 }
 
 /// What SkyPay said, as far as we could read it.
@@ -43,8 +52,13 @@ pub enum Answer {
 pub struct ClientError(String);
 
 impl SkyPayClient {
-    /// `timeout` bounds the whole exchange, answer included.
-    pub fn new(url: &str, timeout: Duration) -> Result<SkyPayClient, ClientError> {
+    /// `timeout` bounds the whole exchange, answer included; `encryption` is the AES layer of
+    /// SPEC 13.1 (its key, unless `off`).
+    pub fn new(
+        url: &str,
+        timeout: Duration,
+        encryption: Encryption,
+    ) -> Result<SkyPayClient, ClientError> {
         let url: hyper::Uri = url
             .parse()
             .map_err(|e: hyper::http::uri::InvalidUri| ClientError(e.to_string()))?;
@@ -64,72 +78,86 @@ impl SkyPayClient {
             .enable_http1()
             .wrap_connector(tcp);
         let http = Client::builder(TokioExecutor::new()).build(https);
-        Ok(SkyPayClient { http, url, timeout })
+        Ok(SkyPayClient {
+            http,
+            url,
+            timeout,
+            encryption,
+        })
     }
 
-    /// POSTs one JSON body and reads the answer.
+    /// POSTs one body and reads SkyPay's code from the answer.
     pub async fn post(&self, body: &Value) -> Answer {
-        match tokio::time::timeout(self.timeout, self.exchange(body)).await {
-            Ok(answer) => answer,
-            Err(_) => Answer::Unreadable {
-                reason: "timed out".to_owned(),
-            },
+        match self.call(body).await {
+            Ok(fields) => read_answer(&fields),
+            Err(reason) => Answer::Unreadable { reason },
         }
     }
 
-    async fn exchange(&self, body: &Value) -> Answer {
-        let unreadable = |reason: &str| Answer::Unreadable {
-            reason: reason.to_owned(),
+    /// POSTs one body and decodes the answer: one JSON object, decrypted when it was sent
+    /// encrypted. The error is for the log and the ledger; it never holds the key.
+    pub async fn call(&self, body: &Value) -> Result<Fields, String> {
+        match tokio::time::timeout(self.timeout, self.exchange(body)).await {
+            Ok(answer) => answer,
+            Err(_) => Err("timed out".to_owned()),
+        }
+    }
+
+    async fn exchange(&self, body: &Value) -> Result<Fields, String> {
+        let json = body.to_string();
+        let (payload, content_type) = match self.encryption.key() {
+            Some(key) => (crypto::encrypt(key, json.as_bytes()), "text/plain"),
+            None => (json, "application/json"),
         };
         let request = Request::post(self.url.clone())
-            .header(CONTENT_TYPE, "application/json")
+            .header(CONTENT_TYPE, content_type)
             .header(
                 USER_AGENT,
                 concat!("skypay-partner-gateway/", env!("CARGO_PKG_VERSION")),
             )
-            .body(Full::new(Bytes::from(body.to_string())));
-        let Ok(request) = request else {
-            return unreadable("the request could not be built");
-        };
+            .body(Full::new(Bytes::from(payload)))
+            .map_err(|_| "the request could not be built".to_owned())?;
         let response = match self.http.request(request).await {
             Ok(r) => r,
-            Err(e) if e.is_connect() => return unreadable("could not connect"),
-            Err(_) => return unreadable("the connection failed"),
+            Err(e) if e.is_connect() => return Err("could not connect".to_owned()),
+            Err(_) => return Err("the connection failed".to_owned()),
         };
         let status = response.status();
         if status != hyper::StatusCode::OK {
-            return Answer::Unreadable {
-                reason: format!("HTTP {}", status.as_u16()),
-            };
+            return Err(format!("HTTP {}", status.as_u16()));
         }
-        match Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await
-        {
-            Ok(collected) => read_answer(&collected.to_bytes()),
-            Err(_) => unreadable("the answer was cut off or too long"),
-        }
+            .map_err(|_| "the answer was cut off or too long".to_owned())?
+            .to_bytes();
+        decode_answer(&bytes, &self.encryption)
     }
 }
 
-/// `responseCode` as a string or a number; `responseDescription` if there is one.
-fn read_answer(bytes: &[u8]) -> Answer {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(bytes) else {
-        return Answer::Unreadable {
-            reason: "the answer is not a JSON object".to_owned(),
-        };
+/// SkyPay's answer: a plain JSON object, or (with a key) the encrypted form of one.
+fn decode_answer(bytes: &[u8], encryption: &Encryption) -> Result<Fields, String> {
+    let lenient = match encryption.key() {
+        Some(key) => Encryption::Auto(key.clone()),
+        None => Encryption::Off,
     };
-    let code = match map.get("responseCode") {
-        Some(Value::String(s)) if is_code(s) => s.clone(),
-        Some(Value::Number(n)) if is_code(&n.to_string()) => n.to_string(),
+    Fields::decode(bytes, &lenient)
+        .0
+        .map_err(|e| format!("the answer is unreadable: {e}"))
+}
+
+/// `responseCode` as a string or a number; `responseDescription` if there is one.
+fn read_answer(fields: &Fields) -> Answer {
+    let code = match fields.text("responseCode") {
+        Ok(Some(code)) if is_code(&code) => code,
         _ => {
             return Answer::Unreadable {
                 reason: "the answer has no readable responseCode".to_owned(),
             };
         }
     };
-    let description = match map.get("responseDescription") {
-        Some(Value::String(s)) => s.chars().take(255).collect(),
+    let description = match fields.text("responseDescription") {
+        Ok(Some(s)) => s.chars().take(255).collect(),
         _ => String::new(),
     };
     Answer::Code { code, description }
@@ -144,6 +172,37 @@ fn is_code(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_answer(bytes: &[u8]) -> Answer {
+        match decode_answer(bytes, &Encryption::Off) {
+            Ok(fields) => super::read_answer(&fields),
+            Err(reason) => Answer::Unreadable { reason },
+        }
+    }
+
+    #[test]
+    fn reads_encrypted_and_plain_answers_with_a_key() {
+        let key = crypto::derive_key(b"SkyPay-Partner-Secret");
+        let plain = br#"{"responseCode":"1000","responseDescription":"Success"}"#;
+        let sealed = crypto::encrypt(&key, plain);
+        for encryption in [
+            Encryption::Auto(key.clone()),
+            Encryption::Required(key.clone()),
+        ] {
+            for body in [&plain[..], sealed.as_bytes()] {
+                let fields = decode_answer(body, &encryption).unwrap();
+                assert_eq!(
+                    super::read_answer(&fields),
+                    Answer::Code {
+                        code: "1000".into(),
+                        description: "Success".into()
+                    }
+                );
+            }
+        }
+        // Without a key, an encrypted answer cannot be read.
+        assert!(decode_answer(sealed.as_bytes(), &Encryption::Off).is_err());
+    }
 
     #[test]
     fn reads_codes_as_strings_or_numbers() {

@@ -41,6 +41,35 @@ impl SkyPayTime {
         })
     }
 
+    /// The same, allowing a fraction of a second after the seconds (`.5211`, up to nine
+    /// digits), as financeNotification's `transctionDate` carries in SkyPay's samples
+    /// (SPEC 13.4). The text is kept as sent.
+    pub fn parse_with_fraction(text: &str) -> Option<SkyPayTime> {
+        let (whole, fraction) = match text.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (text, None),
+        };
+        let mut parsed = SkyPayTime::parse(whole)?;
+        if let Some(fraction) = fraction {
+            if fraction.is_empty()
+                || fraction.len() > 9
+                || !fraction.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let digits: u32 = fraction.parse().ok()?;
+            let nanos = digits.checked_mul(10u32.pow(9 - u32::try_from(fraction.len()).ok()?))?;
+            parsed.utc = parsed.utc.with_nanosecond(nanos)?;
+            parsed.text = text.to_owned();
+        }
+        Some(parsed)
+    }
+
+    /// The Manila calendar day this time falls on.
+    pub fn manila_date(&self) -> NaiveDate {
+        self.utc.with_timezone(&manila()).date_naive()
+    }
+
     /// The same instant written the way SkyPay writes times.
     pub fn from_utc(utc: DateTime<Utc>) -> SkyPayTime {
         SkyPayTime {
@@ -56,6 +85,12 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::parse_from_str(text, DATE).ok()
+}
+
+/// An instant as ISO 8601 in Manila time, with its offset: `2019-02-18T14:59:33.000+08:00`.
+pub fn iso_manila(utc: DateTime<Utc>) -> String {
+    utc.with_timezone(&manila())
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
 /// `responseTime`: Manila time as `yyyy-MM-dd HH:mm:ss.ffff` (four fractional digits).
@@ -112,9 +147,38 @@ mod tests {
     }
 
     #[test]
+    fn iso_times_carry_the_manila_offset() {
+        let t = SkyPayTime::parse("2019-02-18 14:59:33").unwrap();
+        assert_eq!(iso_manila(t.utc), "2019-02-18T14:59:33.000+08:00");
+    }
+
+    #[test]
     fn round_trips_through_utc() {
         let t = SkyPayTime::parse("2024-12-31 23:59:59").unwrap();
         assert_eq!(SkyPayTime::from_utc(t.utc), t);
+    }
+
+    #[test]
+    fn transaction_dates_may_carry_a_fraction() {
+        let t = SkyPayTime::parse_with_fraction("2023-12-04 17:52:10.5211").unwrap();
+        assert_eq!(t.utc.to_rfc3339(), "2023-12-04T09:52:10.521100+00:00");
+        assert_eq!(t.text, "2023-12-04 17:52:10.5211");
+        assert!(SkyPayTime::parse_with_fraction("2023-12-04 17:52:10").is_some());
+        for bad in [
+            "2023-12-04 17:52:10.",
+            "2023-12-04 17:52:10.1234567890",
+            "2023-12-04 17:52:10.12a",
+            "2023-12-04 17:52",
+        ] {
+            assert!(SkyPayTime::parse_with_fraction(bad).is_none(), "{bad:?}");
+        }
+        // 23:30 UTC is the next day in Manila.
+        let late = SkyPayTime::from_utc(
+            DateTime::parse_from_rfc3339("2023-12-04T23:30:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        );
+        assert_eq!(late.manila_date().to_string(), "2023-12-05");
     }
 
     #[test]

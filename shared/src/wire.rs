@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::config::Encryption;
@@ -89,8 +90,27 @@ enum Member {
 
 impl Fields {
     /// Decodes a body: size, optional AES layer, UTF-8, one JSON object, no duplicate keys at any
-    /// depth.
-    pub fn decode(body: &[u8], encryption: &Encryption) -> Result<(Fields, Transport), BodyError> {
+    /// depth. The transport is how the reply goes back, decided even when the body is refused
+    /// (SPEC 13.1): with a key configured, anything that is not a plain JSON object was taken as
+    /// ciphertext and is answered encrypted, and under `required` every answer is.
+    pub fn decode(body: &[u8], encryption: &Encryption) -> (Result<Fields, BodyError>, Transport) {
+        let looks_like_object = text_of(body).is_ok_and(|t| t.starts_with('{'));
+        let transport = match encryption {
+            Encryption::Off => Transport::Plain,
+            Encryption::Auto(_) if looks_like_object => Transport::Plain,
+            Encryption::Auto(_) | Encryption::Required(_) => Transport::Encrypted,
+        };
+        (
+            Fields::decode_as(body, encryption, looks_like_object),
+            transport,
+        )
+    }
+
+    fn decode_as(
+        body: &[u8],
+        encryption: &Encryption,
+        looks_like_object: bool,
+    ) -> Result<Fields, BodyError> {
         if body.len() > MAX_BODY_BYTES {
             return Err(BodyError::TooLarge);
         }
@@ -98,16 +118,13 @@ impl Fields {
         if text.is_empty() {
             return Err(BodyError::Empty);
         }
-        let looks_like_object = text.starts_with('{');
         match encryption {
-            Encryption::Off => Ok((Fields::parse(text)?, Transport::Plain)),
-            Encryption::Auto(_) if looks_like_object => {
-                Ok((Fields::parse(text)?, Transport::Plain))
-            }
+            Encryption::Off => Fields::parse(text),
+            Encryption::Auto(_) if looks_like_object => Fields::parse(text),
             Encryption::Required(_) if looks_like_object => Err(BodyError::EncryptionRequired),
             Encryption::Auto(key) | Encryption::Required(key) => {
                 let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
-                Ok((Fields::parse(text_of(&plain)?)?, Transport::Encrypted))
+                Fields::parse(text_of(&plain)?)
             }
         }
     }
@@ -144,13 +161,43 @@ impl Fields {
         }
     }
 
-    /// A string field. A JSON number is taken as its text (a receipt number may arrive as one).
+    /// A string field. A JSON integer is taken as its decimal text, so `77` and `"77"` are the
+    /// same receipt; any other non-string (a float, a boolean, an object) is refused
+    /// (SPEC 12.15).
     pub fn text(&self, field: &'static str) -> Result<Option<String>, FieldError> {
         match self.member(field) {
             Member::Absent => Ok(None),
-            Member::Text(s) | Member::Number(s) => Ok(Some(s)),
-            Member::Other => Err(FieldError::new(field, "must be a string")),
+            Member::Text(s) => Ok(Some(s)),
+            Member::Number(s) if is_json_integer(&s) => Ok(Some(s)),
+            Member::Number(_) | Member::Other => Err(FieldError::new(field, "must be a string")),
         }
+    }
+
+    /// An informational field (SPEC section 3, collectionCollect's `phone`): whatever was sent,
+    /// as text (a non-string as its JSON), for the record. `None` when absent.
+    pub fn informational(&self, field: &'static str) -> Option<String> {
+        match self.member(field) {
+            Member::Absent => None,
+            Member::Text(s) => Some(s),
+            Member::Number(_) | Member::Other => {
+                self.members.get(field).map(|raw| raw.get().to_owned())
+            }
+        }
+    }
+
+    /// A SHA-256 of the members (names and values as sent, in name order), leaving out
+    /// `authentication`: the same notification sent twice, even under a rotated key, has the
+    /// same digest, and no digest is ever taken over the key.
+    pub fn digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (name, value) in self.members.iter().filter(|(n, _)| *n != "authentication") {
+            hash.update(name.as_bytes());
+            hash.update([0]);
+            hash.update(value.get().as_bytes());
+            hash.update([0]);
+        }
+        hex::encode(hash.finalize())
     }
 
     /// A string field that must be present, within a length range (in characters).
@@ -199,15 +246,18 @@ impl Fields {
             .ok_or(FieldError::missing(field))
     }
 
-    /// An amount of money: a JSON number or a numeric string, read exactly.
+    /// An amount of money, read exactly: a string in plain decimal notation, or a JSON number
+    /// taken by its value (SPEC 12.14).
     pub fn amount(&self, field: &'static str) -> Result<Option<Amount>, FieldError> {
-        match self.member(field) {
-            Member::Absent => Ok(None),
-            Member::Text(s) | Member::Number(s) => Amount::parse(&s)
-                .map(Some)
-                .map_err(|rule| FieldError::new(field, rule)),
-            Member::Other => Err(FieldError::new(field, "must be a decimal number")),
-        }
+        let parsed = match self.member(field) {
+            Member::Absent => return Ok(None),
+            Member::Text(s) => Amount::parse(&s),
+            Member::Number(s) => Amount::parse_json_number(&s),
+            Member::Other => Err("must be a decimal number"),
+        };
+        parsed
+            .map(Some)
+            .map_err(|rule| FieldError::new(field, rule))
     }
 
     pub fn required_amount(&self, field: &'static str) -> Result<Amount, FieldError> {
@@ -286,6 +336,12 @@ fn text_of(bytes: &[u8]) -> Result<&str, BodyError> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text).trim())
 }
 
+/// A JSON number written as an integer: an optional minus and digits, no fraction, no exponent.
+fn is_json_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn not_an_object<E: de::Error>() -> E {
     E::custom("the top level is not an object")
 }
@@ -344,7 +400,7 @@ impl<'de> Visitor<'de> for NoDuplicatesVisitor {
 
 /// The response envelope, exactly as SkyPay's samples show it: `responseCode` is a JSON string
 /// and the members come in this order.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Envelope {
     pub response_time: String,
@@ -363,13 +419,35 @@ impl Envelope {
 
     /// The reply body and its content type, encrypted when the request was.
     pub fn render(&self, transport: Transport, encryption: &Encryption) -> (String, &'static str) {
-        // Serialising three strings cannot fail; the fallback is still a valid envelope.
-        let json = serde_json::to_string(self).unwrap_or_else(|_| {
-            format!(
-                r#"{{"responseTime":"{}","responseCode":"-1009","responseDescription":"Unpredictable exception occurs"}}"#,
-                self.response_time
-            )
-        });
+        self.render_with(&[], transport, encryption)
+    }
+
+    /// The same with the members an accepted call adds, after the envelope's three, in the
+    /// given order (SPEC 13.2 and 13.3). Every value is a JSON string.
+    pub fn render_with(
+        &self,
+        extra: &[(&str, String)],
+        transport: Transport,
+        encryption: &Encryption,
+    ) -> (String, &'static str) {
+        let members = [
+            ("responseTime", self.response_time.as_str()),
+            ("responseCode", self.response_code.as_str()),
+            ("responseDescription", self.response_description.as_str()),
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|(k, v)| (*k, v.as_str())));
+        let mut json = String::from("{");
+        for (i, (name, value)) in members.enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            // Display of a JSON string value escapes it and cannot fail.
+            json.push_str(&Value::from(name).to_string());
+            json.push(':');
+            json.push_str(&Value::from(value).to_string());
+        }
+        json.push('}');
         match (transport, encryption) {
             (Transport::Encrypted, Encryption::Auto(key) | Encryption::Required(key)) => {
                 (crypto::encrypt(key, json.as_bytes()), "text/plain")
@@ -385,7 +463,7 @@ mod tests {
     use rust_decimal::Decimal;
 
     fn parse(text: &str) -> Result<Fields, BodyError> {
-        Fields::decode(text.as_bytes(), &Encryption::Off).map(|(f, _)| f)
+        Fields::decode(text.as_bytes(), &Encryption::Off).0
     }
 
     #[test]
@@ -462,7 +540,9 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert_eq!(
-            Fields::decode(&[0xff, 0xfe], &Encryption::Off).unwrap_err(),
+            Fields::decode(&[0xff, 0xfe], &Encryption::Off)
+                .0
+                .unwrap_err(),
             BodyError::NotUtf8
         );
         let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
@@ -487,10 +567,87 @@ mod tests {
     fn a_byte_order_mark_is_tolerated_inside_the_aes_layer_too() {
         let key = crate::crypto::derive_key(b"k");
         let sealed = crate::crypto::encrypt(&key, "\u{feff}{\"a\":1}".as_bytes());
-        let (fields, transport) =
-            Fields::decode(sealed.as_bytes(), &Encryption::Auto(key)).unwrap();
-        assert!(fields.contains("a"));
+        let (fields, transport) = Fields::decode(sealed.as_bytes(), &Encryption::Auto(key));
+        assert!(fields.unwrap().contains("a"));
         assert_eq!(transport, Transport::Encrypted);
+    }
+
+    /// SPEC 13.1: with a key, whatever was taken as ciphertext is answered encrypted, even when
+    /// it cannot be decrypted; under `required` a plain body is refused and answered encrypted.
+    #[test]
+    fn the_reply_transport_is_decided_even_for_a_refused_body() {
+        let key = crate::crypto::derive_key(b"k");
+        let auto = Encryption::Auto(key.clone());
+        let required = Encryption::Required(key);
+        let rows: [(&[u8], &Encryption, bool, Transport); 7] = [
+            (b"{\"a\":1}", &auto, true, Transport::Plain),
+            (b"{\"a\":", &auto, false, Transport::Plain),
+            (b"not ciphertext", &auto, false, Transport::Encrypted),
+            (b"", &auto, false, Transport::Encrypted),
+            (b"{\"a\":1}", &required, false, Transport::Encrypted),
+            (b"not ciphertext", &Encryption::Off, false, Transport::Plain),
+            (b"{\"a\":1}", &Encryption::Off, true, Transport::Plain),
+        ];
+        for (body, encryption, ok, transport) in rows {
+            let (result, got) = Fields::decode(body, encryption);
+            assert_eq!(result.is_ok(), ok, "{body:?}");
+            assert_eq!(got, transport, "{body:?}");
+        }
+    }
+
+    /// SPEC 12.15: a text field sent as a JSON integer is its decimal text; a float, a boolean
+    /// or an object is not text. An informational field keeps whatever was sent.
+    #[test]
+    fn text_fields_take_strings_and_integers_only() {
+        let f =
+            parse(r#"{"a": 77, "b": "77", "c": 7.5, "d": true, "e": {"x":1}, "f": -3, "g": 1e2}"#)
+                .unwrap();
+        assert_eq!(f.text("a").unwrap().as_deref(), Some("77"));
+        assert_eq!(f.text("a").unwrap(), f.text("b").unwrap());
+        assert_eq!(f.text("f").unwrap().as_deref(), Some("-3"));
+        for refused in ["c", "d", "e", "g"] {
+            assert!(f.text(refused).is_err(), "{refused}");
+        }
+        assert_eq!(f.informational("d").as_deref(), Some("true"));
+        assert_eq!(f.informational("c").as_deref(), Some("7.5"));
+        assert_eq!(f.informational("b").as_deref(), Some("77"));
+        assert_eq!(f.informational("missing"), None);
+    }
+
+    /// SPEC 12.14: an amount string is plain decimal notation; a JSON number is its value.
+    #[test]
+    fn amount_strings_take_no_exponent_but_numbers_may() {
+        let f = parse(r#"{"s": "1e3", "n": 1e3, "p": "1000.00"}"#).unwrap();
+        assert!(f.amount("s").is_err());
+        assert_eq!(f.amount("n").unwrap(), f.amount("p").unwrap());
+    }
+
+    #[test]
+    fn the_digest_ignores_the_key_and_layout_but_not_values() {
+        let a = parse(r#"{"authentication":"k1","referenceNumber":"R","amount":1}"#).unwrap();
+        let b = parse(r#"{ "amount":1, "referenceNumber":"R", "authentication":"k2" }"#).unwrap();
+        let c = parse(r#"{"authentication":"k1","referenceNumber":"R","amount":2}"#).unwrap();
+        assert_eq!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+    }
+
+    #[test]
+    fn extra_members_follow_the_three_in_order() {
+        let now = DateTime::parse_from_rfc3339("2018-06-18T09:52:10.5211Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (body, _) = Envelope::new(now, "1000", "Success").render_with(
+            &[
+                ("zeta", "\"quoted\"".to_owned()),
+                ("amount", "3900.00".to_owned()),
+            ],
+            Transport::Plain,
+            &Encryption::Off,
+        );
+        assert_eq!(
+            body,
+            r#"{"responseTime":"2018-06-18 17:52:10.5211","responseCode":"1000","responseDescription":"Success","zeta":"\"quoted\"","amount":"3900.00"}"#
+        );
     }
 
     #[test]

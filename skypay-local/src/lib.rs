@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -83,14 +83,18 @@ fn router(gateway: Gateway, queue: PayoutQueue) -> Router {
             },
         )
     };
-    Router::new()
-        .route("/payoutPayout", skypay(Action::PayoutPayout))
-        .route("/collectionCollect", skypay(Action::CollectionCollect))
-        .route("/payoutQueuePayout", skypay(Action::PayoutQueuePayout))
+    // Every SkyPay endpoint at `/{action}`, exactly as its Lambda answers it.
+    let routes = Action::ALL
+        .into_iter()
+        .fold(Router::new(), |router, action| {
+            router.route(&format!("/{}", action.name()), skypay(action))
+        });
+    routes
         .route("/admin/payouts", post(post_payout))
         .route("/admin/payouts/{control_number}", get(get_payout))
         .route("/admin/contracts", post(post_contract))
         .route("/admin/contracts/{contract_number}", get(get_contract))
+        .route("/admin/finance", get(get_finance))
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(AppState { gateway, queue })
@@ -124,6 +128,22 @@ async fn post_contract(State(s): State<AppState>, body: Bytes) -> Response {
 
 async fn get_contract(State(s): State<AppState>, Path(number): Path<String>) -> Response {
     json(admin::get_contract(s.gateway.ledger(), &number, &skypay::ledger::random_token()).await)
+}
+
+#[derive(serde::Deserialize)]
+struct FinanceQuery {
+    date: Option<String>,
+}
+
+async fn get_finance(State(s): State<AppState>, Query(q): Query<FinanceQuery>) -> Response {
+    json(
+        admin::get_finance(
+            s.gateway.ledger(),
+            q.date.as_deref(),
+            &skypay::ledger::random_token(),
+        )
+        .await,
+    )
 }
 
 /// A running local server.

@@ -12,6 +12,9 @@ fn valid(action: Action) -> Value {
         Action::PayoutQueuePayout => {
             payout_queue_payout(&number(1), 1, "2024-01-01 10:00:00", json!({}))
         }
+        Action::PayoutInquiry => payout_inquiry(&number(1), json!({})),
+        Action::CollectionInquiry => collection_inquiry(&number(1), "10.00", json!({})),
+        Action::FinanceNotification => finance_notification("D-20231204-001", json!({})),
     }
 }
 
@@ -238,10 +241,16 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
         )
         .await;
     assert_eq!(plain_reply.response_code, "-1026");
+    // SPEC 13.1: what was taken as ciphertext and cannot be decrypted is 2001, answered
+    // encrypted.
+    let reply = t
+        .gateway
+        .handle(Action::PayoutPayout, call(b"bm90IGEgY2lwaGVydGV4dA=="))
+        .await;
+    assert_eq!(reply.content_type, "text/plain");
+    let plain = skypay::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
     assert_eq!(
-        t.call_raw(Action::PayoutPayout, b"bm90IGEgY2lwaGVydGV4dA==")
-            .await
-            .response_code,
+        parse_envelope(std::str::from_utf8(&plain).unwrap()).response_code,
         "2001"
     );
 

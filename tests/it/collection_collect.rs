@@ -165,7 +165,16 @@ async fn field_rules_refuse_with_2002_and_record_nothing() {
         ),
         (
             json!({"amount": "1,000"}),
-            "amount must be a decimal number",
+            "amount must be a plain decimal number (digits, an optional fraction, no exponent)",
+        ),
+        // SPEC 12.14: an amount string takes no exponent; a float is not a text field.
+        (
+            json!({"amount": "1e3"}),
+            "amount must be a plain decimal number (digits, an optional fraction, no exponent)",
+        ),
+        (
+            json!({"receiptNumber": 7.5}),
+            "receiptNumber must be a string",
         ),
         (json!({"amount": null}), "amount is required"),
         (json!({"phone": null}), "phone is required"),

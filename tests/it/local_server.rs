@@ -187,12 +187,26 @@ async fn unknown_numbers_are_404_and_health_is_200() {
     );
     let (status, _) = s.get("/healthz").await;
     assert_eq!(status, 200);
-    // Orphan callbacks: still 404 for the payout, with the events shown.
+    // SPEC 12.13: orphan callbacks reserve the number: shown as ORPHAN with its events, and
+    // neither payoutInquiry nor payoutPayout will pay it, even after a "paid" callback.
     let orphan = payout_queue_payout(&number(7), 2, "2024-01-01 00:00:00", json!({}));
     assert_eq!(s.skypay("payoutQueuePayout", &orphan).await, "1000");
     let (status, body) = s.get(&format!("/admin/payouts/{}", number(7))).await;
-    assert_eq!(status, 404);
-    assert_eq!(body["orphanEvents"].as_array().unwrap().len(), 1);
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ORPHAN");
+    assert_eq!(body["events"].as_array().unwrap().len(), 1);
+    let inquiry = payout_inquiry(&number(7), json!({}));
+    assert_eq!(s.skypay("payoutInquiry", &inquiry).await, "-1012");
+    let pay = payout_payout(&number(7), json!({}));
+    assert_eq!(s.skypay("payoutPayout", &pay).await, "-1012");
+    let (status, _) = s
+        .post(
+            "/admin/payouts",
+            &json!({"controlNumber": number(7), "name": "Cruz,Juan", "phone": "09171234567",
+                    "amount": "100", "withdrawChannel": 1}),
+        )
+        .await;
+    assert_eq!(status, 409);
 }
 
 #[tokio::test]

@@ -30,6 +30,7 @@ impl<'a> MakeWriter<'a> for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_json_line_per_call_without_secrets_or_full_phones() {
+    capture_logs();
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -123,13 +124,14 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
         "09171234567",
         "Lardizabal",
         "001234567890",
+        "Mabini",
     ];
     let mut shown = vec![format!("{config:?}")];
 
     let decode = |v: &Value| {
         Fields::decode(v.to_string().as_bytes(), &Encryption::Off)
-            .unwrap()
             .0
+            .unwrap()
     };
     let pay = decode(&payout_payout(&number(1), json!({})));
     shown.push(format!("{pay:?}"));
@@ -163,6 +165,7 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
         contract_number: skypay::rules::ControlNumber::parse(&number(2), prefix).unwrap(),
         amount_due: skypay::rules::Amount::parse("1").unwrap(),
         name: Some("Lardizabal,Mary".into()),
+        address: Some("1740 Mabini St,Malate,Manila".into()),
         phone: Some("09171234567".into()),
     };
     shown.push(format!("{registration:?}"));

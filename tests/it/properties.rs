@@ -73,6 +73,13 @@ fn defined_codes(action: Action) -> &'static [&'static str] {
             "1000", "-1001", "-1009", "-1015", "-1026", "2001", "2002", "2003", "2004",
         ],
         Action::PayoutQueuePayout => &["1000", "-1001", "-1009", "2001", "2003"],
+        Action::PayoutInquiry => &[
+            "1000", "-1001", "-1009", "-1012", "-1014", "-1026", "2001", "2002", "2003",
+        ],
+        Action::CollectionInquiry => &[
+            "1000", "-1001", "-1009", "-1015", "-1026", "2001", "2002", "2003",
+        ],
+        Action::FinanceNotification => &["1000", "-1001", "-1009", "2001", "2003"],
     }
 }
 
@@ -83,6 +90,9 @@ fn valid_body(action: Action) -> Value {
         Action::PayoutQueuePayout => {
             payout_queue_payout(&number(3), 1, "2024-01-01 00:00:00", json!({}))
         }
+        Action::PayoutInquiry => payout_inquiry(&number(1), json!({})),
+        Action::CollectionInquiry => collection_inquiry(&number(2), "10", json!({})),
+        Action::FinanceNotification => finance_notification("D-1", json!({})),
     }
 }
 

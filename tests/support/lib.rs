@@ -166,26 +166,30 @@ impl Backend {
 }
 
 /// With `SKYPAY_TEST_LOG_FILE` set, every log line of the whole suite is written there as
-/// JSON, so CI can check that no key and no full phone number ever reached a log.
-fn capture_logs() {
+/// JSON, so CI can check that no key and no full phone number ever reached a log. Without it
+/// the lines go nowhere, but a global subscriber at INFO is installed all the same: tracing's
+/// global level hint then never filters INFO out, which a test that captures its own lines
+/// (`logs.rs`, with a scoped subscriber) relies on when other tests run beside it.
+pub fn capture_logs() {
     use std::sync::OnceLock;
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
-        let Some(path) = std::env::var_os("SKYPAY_TEST_LOG_FILE") else {
-            return;
-        };
-        let Ok(file) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        else {
-            return;
+        let file = std::env::var_os("SKYPAY_TEST_LOG_FILE").and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+        });
+        let writer: Box<dyn std::io::Write + Send> = match file {
+            Some(file) => Box::new(file),
+            None => Box::new(std::io::sink()),
         };
         let _ = tracing_subscriber::fmt()
             .json()
             .flatten_event(true)
             .with_max_level(tracing::Level::INFO)
-            .with_writer(std::sync::Mutex::new(file))
+            .with_writer(std::sync::Mutex::new(writer))
             .try_init();
     });
 }
@@ -282,6 +286,7 @@ impl TestGateway {
             contract_number: ControlNumber::parse(contract_number, &prefix).unwrap(),
             amount_due: Amount::parse(amount_due).unwrap(),
             name: None,
+            address: None,
             phone: None,
         };
         self.ledger()
@@ -350,6 +355,57 @@ pub fn payout_payout(control_number: &str, overrides: Value) -> Value {
             "controlNumber": control_number,
             "withdrawChannel": "1",
             "payTime": "2019-02-18 14:59:33",
+        }),
+        overrides,
+    )
+}
+
+/// A payoutInquiry body (SPEC 13.2).
+pub fn payout_inquiry(control_number: &str, overrides: Value) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "payoutInquiry",
+            "authentication": KEY,
+            "controlNumber": control_number,
+        }),
+        overrides,
+    )
+}
+
+/// A collectionInquiry body (SPEC 13.3), spelled as the SPEC spells the action.
+pub fn collection_inquiry(contract_number: &str, amount: &str, overrides: Value) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "collectionInquiry",
+            "authentication": KEY,
+            "contractNumber": contract_number,
+            "amount": amount,
+            "phone": "09270348095",
+        }),
+        overrides,
+    )
+}
+
+/// A financeNotification body with SkyPay's sample values (SPEC 13.4).
+pub fn finance_notification(reference_number: &str, overrides: Value) -> Value {
+    with_overrides(
+        json!({
+            "userName": USER,
+            "action": "financeNotification",
+            "authentication": KEY,
+            "transctionDate": "2023-06-18 17:52:10",
+            "companyPrefix": "SKY98",
+            "companyName": "SKYPAY",
+            "accountNo": "091234567899",
+            "sourceAccountNo": "",
+            "beneficiaryAccountNo": "001234567899",
+            "statementType": "1",
+            "signType": "recharge",
+            "amount": 12_000_000,
+            "currency": "PHP",
+            "referenceNumber": reference_number,
         }),
         overrides,
     )

@@ -1,9 +1,8 @@
 //! collectionCollect (seed 003; SPEC section 5): a cashier took a repayment.
 
-use super::CallLog;
+use super::{Accepted, CallLog, contract_number_text, informational_phone};
 use crate::error::Rejection;
 use crate::ledger::{CollectOutcome, Collection, Ledger, WriteContext};
-use crate::mask;
 use crate::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
 use crate::wire::{FieldError, Fields};
 
@@ -16,23 +15,7 @@ impl CollectionCollect {
     /// Fields in the SPEC's order: contractNumber (2004 / 2002), amount, phone, receiptNumber,
     /// collectedTime, payChannel.
     pub fn parse(fields: &Fields, prefix: &Prefix, log: &mut CallLog) -> Result<Self, Rejection> {
-        // SkyPay's own sample sends the contract number as `controlNumber`: accept either, but
-        // not two different ones (SPEC 12.6).
-        let text = match (
-            fields.text("contractNumber")?,
-            fields.text("controlNumber")?,
-        ) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(FieldError::new(
-                    "contractNumber",
-                    "and controlNumber are both present and differ",
-                )
-                .into());
-            }
-            (Some(a), _) => a,
-            (None, Some(b)) => b,
-            (None, None) => return Err(FieldError::missing("contractNumber").into()),
-        };
+        let text = contract_number_text(fields)?.ok_or(FieldError::missing("contractNumber"))?;
         let contract_number = ControlNumber::parse(&text, prefix).map_err(|e| match e {
             NumberError::Prefix => Rejection::ContractNumberPrefix {
                 expected: prefix.as_str().to_owned(),
@@ -43,14 +26,7 @@ impl CollectionCollect {
         })?;
         let amount = fields.required_amount("amount")?;
         // Informational: a malformed phone does not refuse cash that has changed hands.
-        let phone = fields.text("phone")?.ok_or(FieldError::missing("phone"))?;
-        let phone_normalised = rules::normalise_phone(&phone);
-        if phone_normalised.is_none() {
-            log.warnings.push(format!(
-                "phone {} is not a valid mobile number; recorded as sent",
-                mask::phone(&phone)
-            ));
-        }
+        let (phone, phone_normalised) = informational_phone(fields, log)?;
         let receipt_number = fields.required_text("receiptNumber", 50)?;
         let collected_time = fields.required_time("collectedTime")?;
         let (min, max) = CHANNEL_RANGE;
@@ -74,9 +50,9 @@ impl CollectionCollect {
         ledger: &Ledger,
         ctx: &WriteContext,
         log: &mut CallLog,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Accepted, Rejection> {
         match ledger.collect(&self.collection, ctx).await? {
-            CollectOutcome::Collected => Ok(()),
+            CollectOutcome::Collected => Ok(Accepted::plain()),
             CollectOutcome::DuplicateReceipt { same_amount } => {
                 if !same_amount {
                     // SPEC 12.5: still -1015, but worth a look.

@@ -1,67 +1,99 @@
-//! One module per SkyPay action. Each parses its fields (in the SPEC's order of checks), then
-//! makes its one ledger call; the gateway does what every action shares (decoding,
-//! authentication, the `action` check, the envelope and the log line).
+//! One module per SkyPay action. Each has the same shape:
+//!
+//! - `parse` is the action's field checks, in the SPEC's order: pure, no I/O; it returns the
+//!   admitted request or the [`Rejection`];
+//! - `apply` makes the action's one ledger call and returns what was [`Accepted`]: the extra
+//!   members its 1000 carries (none for most), which the gateway renders after the envelope's
+//!   three.
+//!
+//! The gateway does what every action shares: decoding, authentication, the `action` check,
+//! the one map from a rejection to a code, the envelope and the log line.
 
 pub mod collection_collect;
+pub mod collection_inquiry;
+pub mod finance_notification;
+pub mod payout_inquiry;
 pub mod payout_payout;
 pub mod payout_queue;
 pub mod payout_queue_payout;
 
+pub use crate::action::Action;
+use crate::config::Config;
 use crate::error::Rejection;
 use crate::ledger::{Ledger, WriteContext};
-use crate::rules::Prefix;
 use crate::wire::Fields;
 
-/// The endpoints SkyPay calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Action {
-    PayoutPayout,
-    CollectionCollect,
-    PayoutQueuePayout,
+/// What an accepted call answers besides `1000 Success`: extra members, in order, all strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    pub extra: Vec<(&'static str, String)>,
 }
 
-impl Action {
-    pub const ALL: [Action; 3] = [
-        Action::PayoutPayout,
-        Action::CollectionCollect,
-        Action::PayoutQueuePayout,
-    ];
-
-    /// The `action` value and the route name, as the seeds spell them.
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::PayoutPayout => "payoutPayout",
-            Action::CollectionCollect => "collectionCollect",
-            Action::PayoutQueuePayout => "payoutQueuePayout",
-        }
+impl Accepted {
+    /// The bare envelope.
+    pub fn plain() -> Accepted {
+        Accepted::default()
     }
+}
 
-    pub fn from_name(name: &str) -> Option<Action> {
-        Action::ALL.into_iter().find(|a| a.name() == name)
-    }
+/// A call that passed its field checks: what `apply` takes to the ledger.
+#[derive(Debug)]
+pub enum Request {
+    PayoutInquiry(payout_inquiry::PayoutInquiry),
+    PayoutPayout(payout_payout::PayoutPayout),
+    CollectionInquiry(collection_inquiry::CollectionInquiry),
+    CollectionCollect(collection_collect::CollectionCollect),
+    PayoutQueuePayout(payout_queue_payout::PayoutQueuePayout),
+    /// Boxed: a notification keeps every field as sent, several times the others' size.
+    FinanceNotification(Box<finance_notification::FinanceNotification>),
+}
 
-    /// Runs the action-specific part of a call: field checks, then the ledger.
-    pub(crate) async fn run(
-        self,
+impl Request {
+    /// The action's field checks (pure): the admitted request, or why it is refused.
+    pub fn parse(
+        action: Action,
         fields: &Fields,
-        prefix: &Prefix,
+        config: &Config,
+        log: &mut CallLog,
+    ) -> Result<Request, Rejection> {
+        let prefix = &config.prefix;
+        Ok(match action {
+            Action::PayoutInquiry => {
+                Request::PayoutInquiry(payout_inquiry::PayoutInquiry::parse(fields, prefix)?)
+            }
+            Action::PayoutPayout => {
+                Request::PayoutPayout(payout_payout::PayoutPayout::parse(fields, prefix)?)
+            }
+            Action::CollectionInquiry => Request::CollectionInquiry(
+                collection_inquiry::CollectionInquiry::parse(fields, prefix, log)?,
+            ),
+            Action::CollectionCollect => Request::CollectionCollect(
+                collection_collect::CollectionCollect::parse(fields, prefix, log)?,
+            ),
+            Action::PayoutQueuePayout => Request::PayoutQueuePayout(
+                payout_queue_payout::PayoutQueuePayout::parse(fields, prefix),
+            ),
+            Action::FinanceNotification => Request::FinanceNotification(Box::new(
+                finance_notification::FinanceNotification::parse(fields),
+            )),
+        })
+    }
+
+    /// The action's ledger call.
+    pub async fn apply(
+        &self,
         ledger: &Ledger,
+        config: &Config,
         ctx: &WriteContext,
         log: &mut CallLog,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Accepted, Rejection> {
         match self {
-            Action::PayoutPayout => {
-                let request = payout_payout::PayoutPayout::parse(fields, prefix)?;
-                request.apply(ledger, ctx).await
-            }
-            Action::CollectionCollect => {
-                let request = collection_collect::CollectionCollect::parse(fields, prefix, log)?;
-                request.apply(ledger, ctx, log).await
-            }
-            Action::PayoutQueuePayout => {
-                let event = payout_queue_payout::PayoutQueuePayout::parse(fields, prefix);
-                event.apply(ledger, ctx, log).await
-            }
+            Request::PayoutInquiry(r) => r.apply(ledger, config, ctx).await,
+            Request::PayoutPayout(r) => r.apply(ledger, ctx).await,
+            Request::CollectionInquiry(r) => r.apply(ledger, log).await,
+            Request::CollectionCollect(r) => r.apply(ledger, ctx, log).await,
+            Request::PayoutQueuePayout(r) => r.apply(ledger, ctx, log).await,
+            Request::FinanceNotification(r) => r.apply(ledger, ctx, log).await,
         }
     }
 }
@@ -79,11 +111,49 @@ pub struct CallLog {
 }
 
 impl CallLog {
-    pub(crate) fn subject(&mut self, text: &str) {
+    pub fn subject(&mut self, text: &str) {
         let mut short: String = text.chars().take(40).collect();
         if short.len() < text.len() {
             short.push('…');
         }
         self.subject = Some(short);
     }
+}
+
+/// The contract number of a collection call: `contractNumber`, or `controlNumber` as SkyPay's
+/// own samples send it; not two different ones (SPEC 12.6). `None` when neither is present.
+pub(crate) fn contract_number_text(
+    fields: &Fields,
+) -> Result<Option<String>, crate::wire::FieldError> {
+    match (
+        fields.text("contractNumber")?,
+        fields.text("controlNumber")?,
+    ) {
+        (Some(a), Some(b)) if a != b => Err(crate::wire::FieldError::new(
+            "contractNumber",
+            "and controlNumber are both present and differ",
+        )),
+        (Some(a), _) => Ok(Some(a)),
+        (None, b) => Ok(b),
+    }
+}
+
+/// The phone a collection call carries: informational (SPEC section 3), so whatever was sent is
+/// recorded, and a malformed one is flagged in the log rather than refused. Missing is 2002.
+/// Returns the phone as sent and its normal form when it is a valid mobile number.
+pub(crate) fn informational_phone(
+    fields: &Fields,
+    log: &mut CallLog,
+) -> Result<(String, Option<String>), crate::wire::FieldError> {
+    let phone = fields
+        .informational("phone")
+        .ok_or(crate::wire::FieldError::missing("phone"))?;
+    let normalised = crate::rules::normalise_phone(&phone);
+    if normalised.is_none() {
+        log.warnings.push(format!(
+            "phone {} is not a valid mobile number; recorded as sent",
+            crate::mask::phone(&phone)
+        ));
+    }
+    Ok((phone, normalised))
 }

@@ -1,5 +1,6 @@
 //! payoutPayout (seeds 000, 002; SPEC section 4): a cashier handed out a shop-pickup payout.
 
+use super::Accepted;
 use crate::error::Rejection;
 use crate::ledger::{Ledger, PayOutcome, Payment, WriteContext};
 use crate::rules::{CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
@@ -14,15 +15,7 @@ pub struct PayoutPayout {
 impl PayoutPayout {
     /// Fields in the SPEC's order: controlNumber (-1014 / -1012), withdrawChannel, payTime.
     pub fn parse(fields: &Fields, prefix: &Prefix) -> Result<Self, Rejection> {
-        let text = fields
-            .text("controlNumber")?
-            .ok_or(FieldError::missing("controlNumber"))?;
-        let control_number = ControlNumber::parse(&text, prefix).map_err(|e| match e {
-            NumberError::Prefix => Rejection::ControlNumberPrefix,
-            NumberError::Format => Rejection::ControlNumberInvalid {
-                reason: "not the prefix followed by 8-10 digits",
-            },
-        })?;
+        let control_number = control_number(fields, prefix)?;
         let (min, max) = CHANNEL_RANGE;
         let channel = fields.required_integer("withdrawChannel", min, max)?;
         let pay_time = fields.required_time("payTime")?;
@@ -33,16 +26,36 @@ impl PayoutPayout {
     }
 
     /// One conditional write: PAID once, whatever SkyPay retries.
-    pub async fn apply(&self, ledger: &Ledger, ctx: &WriteContext) -> Result<(), Rejection> {
-        match ledger
+    pub async fn apply(&self, ledger: &Ledger, ctx: &WriteContext) -> Result<Accepted, Rejection> {
+        let outcome = ledger
             .pay_out(&self.control_number, &self.payment, ctx)
-            .await?
-        {
-            PayOutcome::Paid => Ok(()),
-            PayOutcome::AlreadyPaid { pay_time, channel } => {
-                Err(Rejection::AlreadyPaid { pay_time, channel })
-            }
-            PayOutcome::NotPayable { reason } => Err(Rejection::ControlNumberInvalid { reason }),
+            .await?;
+        answer(outcome).map(|()| Accepted::plain())
+    }
+}
+
+/// The control number of a payoutPayout or a payoutInquiry: -1014 when the prefix is not ours,
+/// -1012 when the rest is not 8-10 digits (SPEC 4 and 13.2).
+pub(crate) fn control_number(fields: &Fields, prefix: &Prefix) -> Result<ControlNumber, Rejection> {
+    let text = fields
+        .text("controlNumber")?
+        .ok_or(FieldError::missing("controlNumber"))?;
+    ControlNumber::parse(&text, prefix).map_err(|e| match e {
+        NumberError::Prefix => Rejection::ControlNumberPrefix,
+        NumberError::Format => Rejection::ControlNumberInvalid {
+            reason: "not the prefix followed by 8-10 digits",
+        },
+    })
+}
+
+/// What the ledger's verdict on paying means for the cashier: the codes of SPEC section 4,
+/// shared by payoutPayout and payoutInquiry (SPEC 13.2 answers by the same rule).
+pub(crate) fn answer(outcome: PayOutcome) -> Result<(), Rejection> {
+    match outcome {
+        PayOutcome::Paid => Ok(()),
+        PayOutcome::AlreadyPaid { pay_time, channel } => {
+            Err(Rejection::AlreadyPaid { pay_time, channel })
         }
+        PayOutcome::NotPayable { reason } => Err(Rejection::ControlNumberInvalid { reason }),
     }
 }

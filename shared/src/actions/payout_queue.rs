@@ -29,7 +29,9 @@ fn lease_seconds(config: &Config) -> i64 {
     let timeout = config
         .skypay_api
         .as_ref()
-        .map_or(10, |api| api.timeout.as_secs());
+        .map_or(crate::config::DEFAULT_API_TIMEOUT_SECONDS, |api| {
+            api.timeout.as_secs()
+        });
     i64::try_from(timeout.saturating_mul(3)).unwrap_or(30)
 }
 /// How many generated control numbers are tried before giving up on collisions.
@@ -56,6 +58,8 @@ pub struct Instruction {
     pub location: Option<String>,
     pub province_id: Option<u32>,
     pub city_id: Option<u32>,
+    /// The loan's repayment contract (SPEC 13.2): stored, shown by payoutInquiry, never pushed.
+    pub contract_number: Option<ControlNumber>,
     pub expires_at: Option<SkyPayTime>,
 }
 
@@ -94,20 +98,23 @@ impl Instruction {
         prefix: &rules::Prefix,
         now: DateTime<Utc>,
     ) -> Result<Instruction, FieldError> {
-        let control_number = match fields.text("controlNumber")? {
-            None => None,
-            Some(text) => Some(ControlNumber::parse(&text, prefix).map_err(|e| {
-                FieldError::new(
-                    "controlNumber",
-                    match e {
-                        NumberError::Prefix => {
-                            format!("must start with our prefix {}", prefix.as_str())
-                        }
-                        NumberError::Format => rules::number_rule(prefix),
-                    },
-                )
-            })?),
+        let number = |field: &'static str| -> Result<Option<ControlNumber>, FieldError> {
+            match fields.text(field)? {
+                None => Ok(None),
+                Some(text) => ControlNumber::parse(&text, prefix).map(Some).map_err(|e| {
+                    FieldError::new(
+                        field,
+                        match e {
+                            NumberError::Prefix => {
+                                format!("must start with our prefix {}", prefix.as_str())
+                            }
+                            NumberError::Format => rules::number_rule(prefix),
+                        },
+                    )
+                }),
+            }
         };
+        let control_number = number("controlNumber")?;
         let code = fields.required_integer("withdrawChannel", 1, 99_999)?;
         let channel = PayoutChannel::from_code(code).ok_or_else(|| {
             FieldError::new("withdrawChannel", "must be one of 1, 5, 6, 8, 9, 15")
@@ -214,6 +221,7 @@ impl Instruction {
             location: optional("location", 500)?,
             province_id: fields.integer("provinceId", 1, 99_999)?,
             city_id: fields.integer("cityId", 1, 99_999)?,
+            contract_number: number("contractNumber")?,
             expires_at,
         })
     }
@@ -248,6 +256,10 @@ impl Instruction {
         put("provinceId", self.province_id.map(|p| p.to_string()));
         put("cityId", self.city_id.map(|c| c.to_string()));
         put(
+            "contractNumber",
+            self.contract_number.as_ref().map(|c| c.as_str().to_owned()),
+        );
+        put(
             "expiresAt",
             self.expires_at.as_ref().map(|t| t.text.clone()),
         );
@@ -268,7 +280,9 @@ impl Instruction {
         sender: &str,
     ) -> Value {
         let mut map = self.fields();
+        // Ours, not payoutQueue's.
         map.remove("expiresAt");
+        map.remove("contractNumber");
         map.insert("controlNumber".to_owned(), json!(control_number.as_str()));
         map.insert("userName".to_owned(), json!(config.username));
         map.insert("action".to_owned(), json!("payoutQueue"));
@@ -358,12 +372,13 @@ struct Inner {
 
 impl PayoutQueue {
     pub fn new(config: Config, ledger: Ledger) -> Result<PayoutQueue, ClientError> {
-        let skypay = match &config.skypay_api {
-            Some(api) => Some((
-                SkyPayClient::new(&api.url, api.timeout)?,
-                api.sender.clone(),
+        let skypay = match (&config.skypay_api, &config.sender) {
+            (Some(api), Some(sender)) => Some((
+                SkyPayClient::new(&api.url, api.timeout, config.encryption.clone())?,
+                sender.clone(),
             )),
-            None => None,
+            // Config::load refuses an API URL without a sender.
+            _ => None,
         };
         Ok(PayoutQueue {
             inner: Arc::new(Inner {
@@ -386,7 +401,7 @@ impl PayoutQueue {
         request_id: &str,
     ) -> Result<Submitted, SubmitError> {
         let config = &self.inner.config;
-        let (fields, _) = Fields::decode(body, &crate::config::Encryption::Off)?;
+        let fields = Fields::decode(body, &crate::config::Encryption::Off).0?;
         let ctx = WriteContext::new(request_id);
         let instruction = Instruction::parse(&fields, &config.prefix, ctx.now)?;
         let canonical = instruction.canonical();
@@ -562,7 +577,7 @@ impl PayoutQueue {
     async fn read(&self, control_number: &ControlNumber) -> Result<PayoutView, SubmitError> {
         match self.inner.ledger.payout(control_number.as_str()).await? {
             Some(PayoutLookup::Payout(view)) => Ok(*view),
-            _ => Err(SubmitError::Ledger(LedgerError::Corrupt {
+            _ => Err(SubmitError::Ledger(LedgerError::Malformed {
                 key: control_number.to_string(),
                 what: "a payout just written cannot be read back",
             })),

@@ -4,7 +4,7 @@
 //! and every event is stored (once), malformed ones with the reason. The one exception is a
 //! failure to store it: -1009, so that nothing is acknowledged that was not recorded.
 
-use super::CallLog;
+use super::{Accepted, CallLog};
 use crate::error::Rejection;
 use crate::ledger::{EventEffect, EventOutcome, Ledger, PayoutEvent, WriteContext};
 use crate::rules::{self, ControlNumber, NumberError, Prefix};
@@ -92,7 +92,7 @@ impl PayoutQueuePayout {
         ledger: &Ledger,
         ctx: &WriteContext,
         log: &mut CallLog,
-    ) -> Result<(), Rejection> {
+    ) -> Result<Accepted, Rejection> {
         for issue in &self.event.issues {
             log.warnings.push(issue.clone());
         }
@@ -102,6 +102,6 @@ impl PayoutQueuePayout {
             EventOutcome::Stored => "recorded",
             EventOutcome::Duplicate => "duplicate",
         });
-        Ok(())
+        Ok(Accepted::plain())
     }
 }

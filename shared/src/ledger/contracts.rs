@@ -17,11 +17,10 @@ use serde::Serialize;
 
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
-use super::payouts::money;
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
-use crate::mask;
-use crate::rules::{Amount, ControlNumber};
+use crate::mask::{self, Private};
+use crate::rules::{Amount, ControlNumber, money};
 use crate::time::SkyPayTime;
 
 const CONTRACT_SK: &str = "CONTRACT";
@@ -70,13 +69,33 @@ pub enum ContractStatus {
     Unregistered,
 }
 
-/// `POST /admin/contracts`. Debug masks the name and phone.
+/// `POST /admin/contracts` (SPEC 13.3: with the payer's name, address and phone, which
+/// collectionInquiry gives SkyPay for the regulator). Debug masks the payer.
 #[derive(Clone)]
 pub struct ContractRegistration {
     pub contract_number: ControlNumber,
     pub amount_due: Amount,
     pub name: Option<String>,
+    pub address: Option<String>,
     pub phone: Option<String>,
+}
+
+/// What collectionInquiry finds (SPEC 13.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContractInquiry {
+    Unknown,
+    Unregistered,
+    Settled,
+    Open(Box<Payer>),
+}
+
+/// A registered contract's payer, and what is still due. Debug never shows the payer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payer {
+    pub still_due: Decimal,
+    pub name: Private<Option<String>>,
+    pub address: Private<Option<String>>,
+    pub phone: Private<Option<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -103,6 +122,8 @@ pub struct ContractView {
     pub overpaid_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     pub receipts: Vec<ReceiptView>,
@@ -141,7 +162,7 @@ impl std::fmt::Debug for ContractRegistration {
             .field("amount_due", &self.amount_due)
             .field("name", &self.name.as_deref().map(mask::name))
             .field("phone", &self.phone.as_deref().map(mask::phone))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -265,7 +286,7 @@ impl Ledger {
         if failed_condition(&reasons, 1).is_some() {
             return Ok(CollectOutcome::Settled);
         }
-        Err(LedgerError::Corrupt {
+        Err(LedgerError::Malformed {
             key: contract_pk(number),
             what: "a cancelled transaction without a failed condition",
         })
@@ -293,6 +314,9 @@ impl Ledger {
         if r.name.is_some() {
             set.push("#name = :name");
         }
+        if r.address.is_some() {
+            set.push("#address = :address");
+        }
         if r.phone.is_some() {
             set.push("#phone = :phone");
         }
@@ -306,6 +330,7 @@ impl Ledger {
                 ("zero", n(0)),
                 ("kind", s("contract")),
                 ("name", s(r.name.clone().unwrap_or_default())),
+                ("address", s(r.address.clone().unwrap_or_default())),
                 ("phone", s(r.phone.clone().unwrap_or_default())),
             ],
         );
@@ -327,13 +352,14 @@ impl Ledger {
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     let Some(old) = failed.item().map(Item) else {
-                        return Err(LedgerError::Corrupt {
+                        return Err(LedgerError::Malformed {
                             key: contract_pk(number),
                             what: "registration refused without the item",
                         });
                     };
                     let identical = old.decimal("amountDue") == Some(r.amount_due.value())
                         && old.s("name") == r.name.as_deref()
+                        && old.s("address") == r.address.as_deref()
                         && old.s("phone") == r.phone.as_deref();
                     Ok(if identical {
                         RegisterOutcome::Identical
@@ -372,13 +398,7 @@ impl Ledger {
         }
         let Some(meta) = meta else { return Ok(None) };
         receipts.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
-        let total = meta.decimal("collectedTotal").unwrap_or(Decimal::ZERO);
-        let due = meta.decimal("amountDue");
-        let status = match due {
-            None => ContractStatus::Unregistered,
-            Some(d) if total >= d => ContractStatus::Settled,
-            Some(_) => ContractStatus::Open,
-        };
+        let (status, total, due) = status_of(meta);
         Ok(Some(ContractView {
             contract_number: meta
                 .s("contractNumber")
@@ -389,8 +409,55 @@ impl Ledger {
             collected_total: money(total),
             overpaid_by: due.filter(|d| total > *d).map(|d| money(total - d)),
             name: meta.s("name").map(str::to_owned),
+            address: meta.s("address").map(str::to_owned),
             phone: meta.s("phone").map(str::to_owned),
             receipts,
         }))
     }
+
+    /// collectionInquiry (SPEC 13.3): the contract's status and payer, from one `GetItem`;
+    /// nothing is written.
+    pub async fn inquire_contract(
+        &self,
+        contract_number: &ControlNumber,
+    ) -> Result<ContractInquiry, LedgerError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(contract_key(contract_number.as_str())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
+        let Some(item) = found.item().map(Item) else {
+            return Ok(ContractInquiry::Unknown);
+        };
+        let (status, total, due) = status_of(item);
+        let text = |name: &str| Private(item.s(name).map(str::to_owned));
+        Ok(match status {
+            ContractStatus::Unregistered => ContractInquiry::Unregistered,
+            ContractStatus::Settled => ContractInquiry::Settled,
+            ContractStatus::Open => ContractInquiry::Open(Box::new(Payer {
+                still_due: due.unwrap_or_default() - total,
+                name: text("name"),
+                address: text("address"),
+                phone: text("phone"),
+            })),
+        })
+    }
+}
+
+/// A contract's status from its item: UNREGISTERED without `amountDue`, SETTLED once the
+/// collected total reaches it, else OPEN (the rule collectionCollect's condition states for
+/// DynamoDB). With the total and the amount due.
+fn status_of(item: Item<'_>) -> (ContractStatus, Decimal, Option<Decimal>) {
+    let total = item.decimal("collectedTotal").unwrap_or(Decimal::ZERO);
+    let due = item.decimal("amountDue");
+    let status = match due {
+        None => ContractStatus::Unregistered,
+        Some(d) if total >= d => ContractStatus::Settled,
+        Some(_) => ContractStatus::Open,
+    };
+    (status, total, due)
 }

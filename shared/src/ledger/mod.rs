@@ -9,6 +9,8 @@
 //! | payout event (a payoutQueuePayout callback) | `PAYOUT#<controlNumber>` | `EVENT#<payType>#<dealTime>` |
 //! | contract | `CONTRACT#<contractNumber>` | `CONTRACT` |
 //! | receipt (a collectionCollect) | `CONTRACT#<contractNumber>` | `RECEIPT#<payChannel>#<receiptNumber>` |
+//! | finance notification (and a conflicting repeat) | `FINANCE#<key>` | `NOTIFICATION` (`CONFLICT#<amount>`) |
+//! | the day's list of finance notifications | `FINANCEDAY#<yyyy-MM-dd>` | `<key>` |
 //!
 //! Every write that SkyPay's calls cause is one conditional request: an `UpdateItem` for
 //! payoutPayout, a `TransactWriteItems` of two items for collectionCollect and for a status
@@ -18,6 +20,7 @@
 
 mod contracts;
 mod expr;
+mod finance;
 pub mod item;
 mod payouts;
 pub mod schema;
@@ -32,17 +35,19 @@ use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 pub use contracts::{
-    CollectOutcome, Collection, ContractRegistration, ContractStatus, ContractView, ReceiptView,
-    RegisterOutcome,
+    CollectOutcome, Collection, ContractInquiry, ContractRegistration, ContractStatus,
+    ContractView, Payer, ReceiptView, RegisterOutcome,
 };
+pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
 pub use payouts::{
-    CreateOutcome, EventEffect, EventOutcome, EventView, LeaseOutcome, NewPayout, PayOutcome,
-    Payment, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView, PushOutcome,
+    CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome, LeaseOutcome, NewPayout,
+    PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView,
+    PushOutcome,
 };
 
 /// A ledger failure: the endpoint is down, throttled or slow, or an item is not what the code
 /// wrote. Answered -1009; the message is for the log only.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum LedgerError {
     #[error("DynamoDB {operation} failed: {message}")]
     Dynamo {
@@ -51,8 +56,10 @@ pub enum LedgerError {
     },
     #[error("could not build the {what} request: {message}")]
     Build { what: &'static str, message: String },
+    /// An item, or DynamoDB's answer about one, is not what our writes leave: a bug or a hand
+    /// edit, never SkyPay's input.
     #[error("ledger item {key} is malformed: {what}")]
-    Corrupt { key: String, what: &'static str },
+    Malformed { key: String, what: &'static str },
 }
 
 impl LedgerError {

@@ -32,11 +32,15 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s, ss};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
-use crate::rules::{Amount, ControlNumber, PayoutChannel};
+use crate::mask::Private;
+use crate::rules::{Amount, ControlNumber, PayoutChannel, money};
 use crate::time::SkyPayTime;
 
 const PAYOUT_SK: &str = "PAYOUT";
 const EVENT_PREFIX: &str = "EVENT#";
+/// The payout's set of known referenceNumbers: `payType|dealTime|referenceNumber` entries.
+const REFS: &str = "refs";
+const REF_SEPARATOR: char = '|';
 /// Unpaid payouts may be deleted this long after they expire; paid ones never are.
 const UNPAID_RETENTION_DAYS: i64 = 400;
 
@@ -122,6 +126,56 @@ pub enum PayOutcome {
     },
     /// Unknown, not yet payable, closed, rejected or expired: -1012.
     NotPayable { reason: &'static str },
+}
+
+/// What payoutInquiry finds.
+#[derive(Clone, Debug)]
+pub enum InquiryOutcome {
+    /// A payoutPayout now would be paid: the details the cashier checks.
+    Payable(Box<PayoutDetails>),
+    /// A payoutPayout now would be refused, so is the inquiry: never [`PayOutcome::Paid`].
+    Refused(PayOutcome),
+}
+
+/// A payable payout as payoutInquiry shows it to the cashier: its amount, the referenceNumber
+/// known for it, and the fields of its instruction (identity, `contractNumber`, `location`).
+#[derive(Clone, Debug)]
+pub struct PayoutDetails {
+    pub amount: Decimal,
+    pub reference_number: Option<String>,
+    /// The instruction as stored: names, phones and ID numbers, never shown by Debug.
+    pub instruction: Private<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl PayoutDetails {
+    /// A string member of the instruction, `""` when it has none.
+    pub fn field(&self, name: &str) -> String {
+        match self.instruction.0.get(name) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// The amount with two decimals, as SkyPay writes amounts.
+    pub fn amount_text(&self) -> String {
+        money(self.amount)
+    }
+}
+
+fn details_of(item: Item<'_>) -> Option<PayoutDetails> {
+    let instruction = match item
+        .s("instruction")
+        .map(serde_json::from_str::<serde_json::Value>)
+    {
+        Some(Ok(serde_json::Value::Object(map))) => map,
+        _ => serde_json::Map::new(),
+    };
+    Some(PayoutDetails {
+        amount: item.decimal("amount")?,
+        reference_number: reference_of(item),
+        instruction: Private(instruction),
+    })
 }
 
 /// A payoutQueuePayout callback, as stored. Values are kept as SkyPay sent them; the key is
@@ -339,6 +393,38 @@ impl Ledger {
         }
     }
 
+    /// payoutInquiry (SPEC 13.2): what a payoutPayout arriving now would get, from one
+    /// strongly consistent `GetItem`; nothing is written.
+    pub async fn inquire_payout(
+        &self,
+        control_number: &ControlNumber,
+        now: DateTime<Utc>,
+    ) -> Result<InquiryOutcome, LedgerError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number.as_str())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
+        let item = found.item().map(Item);
+        Ok(match payability(item, now) {
+            Payability::Payable => match item.map(details_of) {
+                Some(Some(details)) => InquiryOutcome::Payable(Box::new(details)),
+                _ => {
+                    return Err(LedgerError::Malformed {
+                        key: control_number.to_string(),
+                        what: "a payable payout without an amount",
+                    });
+                }
+            },
+            Payability::Paid { paid, .. } => InquiryOutcome::Refused(paid),
+            Payability::Refused(outcome) => InquiryOutcome::Refused(outcome),
+        })
+    }
+
     /// payoutQueuePayout: stores the event once and applies its effect, in one request.
     pub async fn record_event(
         &self,
@@ -415,9 +501,20 @@ impl Ledger {
 
         let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
                       #lastEventAt = :now";
+        // payType 1 and 5 carry ML's referenceNumber: added to the set `reference_of` reads.
+        let reference = match (effect, event.reference_number.as_deref()) {
+            (EventEffect::Uploaded, Some(r)) if !r.is_empty() => Some(("1", r)),
+            (EventEffect::AmendedSuccess, Some(r)) if !r.is_empty() => Some(("5", r)),
+            _ => None,
+        };
+        let add_ref = if reference.is_some() {
+            " ADD #refs :ref"
+        } else {
+            ""
+        };
         let update = match effect {
             EventEffect::Uploaded => {
-                format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now)")
+                format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref}")
             }
             EventEffect::Paid => format!(
                 "SET {common}, #paidAt = if_not_exists(#paidAt, :now), \
@@ -436,8 +533,16 @@ impl Ledger {
                      #closedAt = if_not_exists(#closedAt, :now){describe} ADD #finals :final"
                 )
             }
-            EventEffect::AmendedSuccess => format!("SET {common}"),
+            EventEffect::AmendedSuccess => format!("SET {common}{add_ref}"),
         };
+        let ref_entry = reference
+            .map(|(pay_type, r)| {
+                format!(
+                    "{pay_type}{REF_SEPARATOR}{}{REF_SEPARATOR}{r}",
+                    event.deal_time
+                )
+            })
+            .unwrap_or_default();
         let closing = match effect {
             EventEffect::Cancelled => "CANCELLED",
             EventEffect::Failed => "FAILED",
@@ -456,6 +561,7 @@ impl Ledger {
                     "failDescription",
                     s(event.fail_description.clone().unwrap_or_default()),
                 ),
+                ("ref", AttributeValue::Ss(vec![ref_entry])),
             ],
         );
         let update = Update::builder()
@@ -475,7 +581,7 @@ impl Ledger {
             None => Ok(EventOutcome::Stored),
             // The event is already stored: a duplicate, a no-op (SPEC section 6).
             Some(reasons) if failed_condition(&reasons, 0).is_some() => Ok(EventOutcome::Duplicate),
-            Some(_) => Err(LedgerError::Corrupt {
+            Some(_) => Err(LedgerError::Malformed {
                 key: pk,
                 what: "an unconditional update failed its condition",
             }),
@@ -715,41 +821,94 @@ fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
+/// Whether a payoutPayout arriving at `now` would be paid, read from the payout's item: the
+/// rule `PAYABLE` states for DynamoDB, in the same order of answers. payoutInquiry answers
+/// with it (SPEC 13.2); payoutPayout classifies a failed condition with it.
+fn payability(item: Option<Item<'_>>, now: DateTime<Utc>) -> Payability {
+    let Some(item) = item else {
+        return Payability::Refused(PayOutcome::NotPayable {
+            reason: "unknown control number",
+        });
+    };
+    // SPEC 12.13: orphan callbacks reserve the number, whatever they said (even "paid").
+    let Some(status) = status_of(item) else {
+        return Payability::Refused(PayOutcome::NotPayable {
+            reason: "reserved by callbacks for a number we never registered",
+        });
+    };
+    let reason = match status {
+        PayoutStatus::Paid => {
+            return Payability::Paid {
+                token: item.s("paidToken").map(str::to_owned),
+                paid: PayOutcome::AlreadyPaid {
+                    pay_time: item.s("payTime").map(str::to_owned),
+                    channel: item
+                        .u32("paidChannel")
+                        .or_else(|| item.u32("withdrawChannel")),
+                },
+            };
+        }
+        PayoutStatus::Pending => "not yet queued at SkyPay",
+        PayoutStatus::Cancelled => "cancelled",
+        PayoutStatus::Failed => "failed",
+        PayoutStatus::Rejected => "rejected by SkyPay",
+        PayoutStatus::Queued | PayoutStatus::Uploaded => {
+            if item.i64("expiresAt").is_none_or(|e| e <= now.timestamp()) {
+                "expired"
+            } else {
+                return Payability::Payable;
+            }
+        }
+    };
+    Payability::Refused(PayOutcome::NotPayable { reason })
+}
+
+enum Payability {
+    Payable,
+    /// Paid before, with the token of the call that paid it.
+    Paid {
+        token: Option<String>,
+        paid: PayOutcome,
+    },
+    Refused(PayOutcome),
+}
+
 /// Why payoutPayout's condition failed, from the item as it was.
 fn classify_unpayable(item: Option<Item<'_>>, ctx: &WriteContext) -> PayOutcome {
-    let Some(item) = item else {
-        return PayOutcome::NotPayable {
-            reason: "unknown control number",
-        };
-    };
-    if item.has("paidAt") {
+    match payability(item, ctx.now) {
         // The SDK retried a request whose first attempt was applied: this call paid it.
-        if item.s("paidToken") == Some(ctx.token.as_str()) {
-            return PayOutcome::Paid;
+        Payability::Paid { token, .. } if token.as_deref() == Some(ctx.token.as_str()) => {
+            PayOutcome::Paid
         }
-        return PayOutcome::AlreadyPaid {
-            pay_time: item.s("payTime").map(str::to_owned),
-            channel: item
-                .u32("paidChannel")
-                .or_else(|| item.u32("withdrawChannel")),
-        };
+        Payability::Paid { paid, .. } => paid,
+        Payability::Refused(outcome) => outcome,
+        // The condition failed on an item the rule finds payable: only an item without the
+        // attributes the condition reads (written by no code of ours) gets here.
+        Payability::Payable => PayOutcome::NotPayable {
+            reason: "not payable",
+        },
     }
-    let reason = match status_of(item) {
-        None => "unknown control number",
-        Some(PayoutStatus::Pending) => "not yet queued at SkyPay",
-        Some(PayoutStatus::Cancelled) => "cancelled",
-        Some(PayoutStatus::Failed) => "failed",
-        Some(PayoutStatus::Rejected) => "rejected by SkyPay",
-        Some(_)
-            if item
-                .i64("expiresAt")
-                .is_none_or(|e| e <= ctx.now.timestamp()) =>
-        {
-            "expired"
-        }
-        Some(_) => "not payable",
-    };
-    PayOutcome::NotPayable { reason }
+}
+
+/// The referenceNumber known for a payout (SPEC 13.2 `referenceNo`): that of the newest
+/// amended success (payType 5, by dealTime), else that of the upload (payType 1). Read from the
+/// payout's `refs` set, which those events `ADD` to, so the answer takes one read and does not
+/// depend on the order the callbacks came in.
+fn reference_of(item: Item<'_>) -> Option<String> {
+    let mut refs: Vec<(&str, &str, &str)> = item
+        .string_set(REFS)
+        .into_iter()
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(3, REF_SEPARATOR);
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .collect();
+    refs.sort();
+    let newest_amendment = refs.iter().rev().find(|(pay_type, _, _)| *pay_type == "5");
+    let first_upload = refs.iter().find(|(pay_type, _, _)| *pay_type == "1");
+    newest_amendment
+        .or(first_upload)
+        .map(|(_, _, reference)| (*reference).to_owned())
 }
 
 fn event_view(item: Item<'_>) -> EventView {
@@ -774,7 +933,7 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
         return Ok(None);
     };
     let key = item.s("controlNumber").unwrap_or_default().to_owned();
-    let corrupt = |what| LedgerError::Corrupt {
+    let corrupt = |what| LedgerError::Malformed {
         key: key.clone(),
         what,
     };
@@ -782,18 +941,7 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
     let expires_at = item.i64("expiresAt").ok_or_else(|| corrupt("expiresAt"))?;
     let expires_at = DateTime::from_timestamp(expires_at, 0).ok_or_else(|| corrupt("expiresAt"))?;
     events.sort_by(|a, b| (&a.deal_time, &a.pay_type).cmp(&(&b.deal_time, &b.pay_type)));
-    // The newest amended reference (payType 5), else the upload's (payType 1): the same answer
-    // whatever order the callbacks came in.
-    let reference_number = events
-        .iter()
-        .rev()
-        .find(|e| e.applied && e.pay_type == "5" && e.reference_number.is_some())
-        .or_else(|| {
-            events
-                .iter()
-                .find(|e| e.applied && e.pay_type == "1" && e.reference_number.is_some())
-        })
-        .and_then(|e| e.reference_number.clone());
+    let reference_number = reference_of(item);
     let instruction_text = item.s("instruction").unwrap_or("{}").to_owned();
     Ok(Some(PayoutView {
         control_number: key.clone(),
@@ -820,11 +968,4 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
         lease_until: item.i64("leaseUntil"),
         instruction_text,
     }))
-}
-
-/// Money as a decimal string with two places: `3400.00`.
-pub(crate) fn money(value: Decimal) -> String {
-    let mut v = value;
-    v.rescale(2);
-    v.to_string()
 }

@@ -129,8 +129,8 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), LedgerErr
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    Err(LedgerError::Corrupt {
-        key: table.to_owned(),
-        what: "the table did not become ACTIVE within a minute",
+    Err(LedgerError::Dynamo {
+        operation: "DescribeTable",
+        message: format!("the table {table} did not become ACTIVE within a minute"),
     })
 }

@@ -1,0 +1,149 @@
+//! financeNotification (SPEC 13.4): SkyPay reports money moving on our account (recharges,
+//! collection settlements, transfers between our accounts, withdrawals).
+//!
+//! A notification, like payoutQueuePayout: once user, key and action are right the answer is
+//! 1000 whatever the content, and every notification is stored once, a malformed one with the
+//! reason. The one exception: -1009 when it could not be stored durably, so that nothing is
+//! acknowledged that was not recorded.
+
+use super::{Accepted, CallLog};
+use crate::error::Rejection;
+use crate::ledger::{Accounts, FinanceNotice, FinanceOutcome, Ledger, WriteContext, key_part};
+use crate::mask::Private;
+use crate::rules::{self, Amount};
+use crate::time::SkyPayTime;
+use crate::wire::Fields;
+
+/// `signType` values.
+const SIGN_TYPES: [&str; 2] = ["recharge", "reduce"];
+
+#[derive(Clone, Debug)]
+pub struct FinanceNotification {
+    pub notice: FinanceNotice,
+}
+
+impl FinanceNotification {
+    /// Never refuses: what is wrong becomes an issue stored with the notification.
+    pub fn parse(fields: &Fields) -> FinanceNotification {
+        let mut issues = Vec::new();
+        // SkyPay's page spells some names two ways (SPEC 13.4): the first spelling found wins.
+        let sent = |names: &[&'static str]| names.iter().find_map(|n| fields.informational(n));
+
+        let reference_number = sent(&["referenceNumber"]);
+        let statement_type = sent(&["statementType"]);
+        let sign_type = sent(&["signType"]);
+        let amount_text = sent(&["amount", "Amount"]);
+        let transaction_date = sent(&["transctionDate", "transactionDate"]);
+
+        let usable_reference = match reference_number.as_deref() {
+            Some(r) if fields.text("referenceNumber").is_ok() => Some(r),
+            Some(_) => {
+                issues.push("referenceNumber must be a string".to_owned());
+                None
+            }
+            None => {
+                issues.push("referenceNumber is required".to_owned());
+                None
+            }
+        };
+        if statement_type
+            .as_deref()
+            .and_then(|t| rules::parse_integer(t, 1, 6))
+            .is_none()
+        {
+            issues.push("statementType must be an integer from 1 to 6".to_owned());
+        }
+        if !sign_type
+            .as_deref()
+            .is_some_and(|t| SIGN_TYPES.contains(&t))
+        {
+            issues.push("signType must be recharge or reduce".to_owned());
+        }
+        let amount = match ["amount", "Amount"]
+            .into_iter()
+            .find(|n| fields.informational(n).is_some())
+            .map(|n| fields.amount(n))
+        {
+            Some(Ok(amount)) => amount,
+            Some(Err(e)) => {
+                issues.push(e.to_string());
+                None
+            }
+            None => {
+                issues.push("amount is required".to_owned());
+                None
+            }
+        };
+        let transaction_time = transaction_date
+            .as_deref()
+            .and_then(SkyPayTime::parse_with_fraction);
+        if transaction_time.is_none() {
+            issues.push(
+                "transctionDate must be a real time written yyyy-MM-dd HH:mm:ss[.ffff]".to_owned(),
+            );
+        }
+        // Stored once under referenceNumber + statementType + signType; without a usable
+        // reference, under a digest of the body.
+        let key = match usable_reference {
+            Some(reference) => [
+                Some(reference),
+                statement_type.as_deref(),
+                sign_type.as_deref(),
+            ]
+            .iter()
+            .map(|part| key_part(part.unwrap_or("-")))
+            .collect::<Vec<_>>()
+            .join("#"),
+            None => format!("sha256:{}", fields.digest()),
+        };
+        FinanceNotification {
+            notice: FinanceNotice {
+                key,
+                reference_number,
+                statement_type,
+                sign_type,
+                amount_text,
+                amount,
+                currency: sent(&["currency", "Currency"]),
+                transaction_date,
+                transaction_time,
+                company_prefix: sent(&["companyPrefix"]),
+                company_name: sent(&["companyName"]),
+                accounts: Private(Accounts {
+                    account_no: sent(&["accountNo"]),
+                    source_account_no: sent(&["sourceAccountNo"]),
+                    beneficiary_account_no: sent(&["beneficiaryAccountNo"]),
+                }),
+                issues,
+            },
+        }
+    }
+
+    pub async fn apply(
+        &self,
+        ledger: &Ledger,
+        ctx: &WriteContext,
+        log: &mut CallLog,
+    ) -> Result<Accepted, Rejection> {
+        log.warnings.extend(self.notice.issues.iter().cloned());
+        if let Some(reference) = &self.notice.reference_number {
+            log.subject(reference);
+        }
+        let outcome = ledger.record_finance(&self.notice, ctx).await?;
+        log.outcome = Some(match outcome {
+            FinanceOutcome::Stored => "recorded",
+            FinanceOutcome::Duplicate => "duplicate",
+            FinanceOutcome::Conflict => {
+                log.warnings.push(format!(
+                    "a repeat of {} carries another amount ({}); kept beside the first",
+                    self.notice.key,
+                    self.notice
+                        .amount
+                        .map_or_else(|| "unreadable".to_owned(), Amount::two_decimals)
+                ));
+                "conflict"
+            }
+        });
+        Ok(Accepted::plain())
+    }
+}
