@@ -93,3 +93,25 @@ async fn identical_callbacks_are_stored_once() {
         other => panic!("{other:?}"),
     }
 }
+
+/// SPEC 13.4: the same notification many times at once, and a conflicting repeat among them:
+/// every call answers 1000, the notification is stored once and the conflict once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identical_finance_notifications_are_stored_once() {
+    let t = std::sync::Arc::new(TestGateway::start().await);
+    let mut bodies = vec![finance_notification("D-RACE", json!({"amount": 100})); CALLS];
+    bodies.extend(vec![
+        finance_notification("D-RACE", json!({"amount": 200}));
+        16
+    ]);
+    let codes = race(&t, Action::FinanceNotification, bodies).await;
+    assert_eq!(count(&codes, "1000"), CALLS + 16, "{codes:?}");
+    let day = chrono::NaiveDate::from_ymd_opt(2023, 6, 18).unwrap();
+    let listed = t.ledger().finance_day(day).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(
+        listed.iter().filter(|n| n.conflict).count(),
+        1,
+        "{listed:?}"
+    );
+}

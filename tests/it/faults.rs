@@ -53,7 +53,7 @@ impl Rig {
         let reply = tokio::time::timeout(BOUND, call)
             .await
             .unwrap_or_else(|_| panic!("{action:?} did not answer within {BOUND:?}"));
-        parse_envelope(&reply.body).response_code
+        parse_reply(&reply.body).0.response_code
     }
 
     async fn payout_status(&self, cn: &str) -> PayoutStatus {
@@ -64,8 +64,9 @@ impl Rig {
     }
 }
 
-/// One call of each endpoint, each on its own fresh number.
-fn calls(n: u64) -> [(Action, Value); 3] {
+/// One call of each endpoint, each on its own fresh number (the inquiries on a payout and a
+/// contract of their own, so that the order of the concurrent calls does not matter).
+fn calls(n: u64) -> [(Action, Value); 6] {
     [
         (Action::PayoutPayout, payout_payout(&number(n), json!({}))),
         (
@@ -75,6 +76,18 @@ fn calls(n: u64) -> [(Action, Value); 3] {
         (
             Action::PayoutQueuePayout,
             payout_queue_payout(&number(n + 2), 2, "2024-01-01 10:00:00", json!({})),
+        ),
+        (
+            Action::PayoutInquiry,
+            payout_inquiry(&number(n + 3), json!({})),
+        ),
+        (
+            Action::CollectionInquiry,
+            collection_inquiry(&number(n + 4), "100.00", json!({})),
+        ),
+        (
+            Action::FinanceNotification,
+            finance_notification(&format!("F-{n}"), json!({})),
         ),
     ]
 }
@@ -88,10 +101,14 @@ async fn every_call_fails_cleanly_then_recovers(fault: Fault, n: u64) {
     rig.direct
         .register_payout(PayoutSpec::pushed(&number(n + 2)))
         .await;
+    rig.direct
+        .register_payout(PayoutSpec::pickup(&number(n + 3)))
+        .await;
+    rig.direct.register_contract(&number(n + 4), "1000").await;
 
     rig.proxy.set_fault(fault);
     let results = futures_join(&rig, calls(n)).await;
-    assert_eq!(results, ["-1009", "-1009", "-1009"], "{fault:?}");
+    assert_eq!(results, ["-1009"; 6], "{fault:?}");
 
     // Nothing was half written.
     assert_eq!(
@@ -113,18 +130,42 @@ async fn every_call_fails_cleanly_then_recovers(fault: Fault, n: u64) {
         PayoutStatus::Pending,
         "{fault:?}"
     );
+    // A -1009 finance notification was not stored (SPEC 13.4: -1009 only when nothing was).
+    let day = chrono::NaiveDate::from_ymd_opt(2023, 6, 18).unwrap();
+    assert!(
+        rig.direct
+            .ledger()
+            .finance_day(day)
+            .await
+            .unwrap()
+            .is_empty(),
+        "{fault:?}"
+    );
 
     // The fault clears: the same calls succeed.
     rig.proxy.set_fault(Fault::None);
     let results = futures_join(&rig, calls(n)).await;
-    assert_eq!(results, ["1000", "1000", "1000"], "{fault:?}");
+    assert_eq!(results, ["1000"; 6], "{fault:?}");
     assert_eq!(rig.payout_status(&number(n + 2)).await, PayoutStatus::Paid);
+    assert_eq!(
+        rig.direct.ledger().finance_day(day).await.unwrap().len(),
+        1,
+        "{fault:?}"
+    );
 }
 
-async fn futures_join(rig: &Rig, calls: [(Action, Value); 3]) -> [String; 3] {
-    let [(a1, b1), (a2, b2), (a3, b3)] = calls;
-    let (r1, r2, r3) = tokio::join!(rig.call(a1, &b1), rig.call(a2, &b2), rig.call(a3, &b3));
-    [r1, r2, r3]
+/// The six calls at once.
+async fn futures_join(rig: &Rig, calls: [(Action, Value); 6]) -> [String; 6] {
+    let [(a1, b1), (a2, b2), (a3, b3), (a4, b4), (a5, b5), (a6, b6)] = calls;
+    let (r1, r2, r3, r4, r5, r6) = tokio::join!(
+        rig.call(a1, &b1),
+        rig.call(a2, &b2),
+        rig.call(a3, &b3),
+        rig.call(a4, &b4),
+        rig.call(a5, &b5),
+        rig.call(a6, &b6)
+    );
+    [r1, r2, r3, r4, r5, r6]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +205,7 @@ async fn a_refused_connection() {
         ..rig
     };
     let results = futures_join(&refused, calls(50)).await;
-    assert_eq!(results, ["-1009", "-1009", "-1009"]);
+    assert_eq!(results, ["-1009"; 6]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,6 +263,14 @@ async fn an_sdk_retry_recognises_its_own_applied_write() {
         "-1026"
     );
     assert_eq!(rig.call(Action::CollectionCollect, &collect).await, "-1015");
+    // A finance notification whose answer was lost is stored once.
+    rig.proxy.set_fault(Fault::LoseNextAnswer);
+    let notice = finance_notification("D-LOST", json!({}));
+    assert_eq!(rig.call(Action::FinanceNotification, &notice).await, "1000");
+    let day = chrono::NaiveDate::from_ymd_opt(2023, 6, 18).unwrap();
+    let listed = rig.direct.ledger().finance_day(day).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(!listed[0].conflict);
 }
 
 #[tokio::test]
@@ -259,11 +308,34 @@ async fn the_proxy_counts_one_request_per_call() {
             Action::PayoutQueuePayout,
             payout_queue_payout(&cn, 6, "2024-01-01 00:00:00", json!({})),
         ),
+        (Action::PayoutInquiry, payout_inquiry(&cn, json!({}))),
+        (
+            Action::PayoutInquiry,
+            payout_inquiry(&number(89), json!({})),
+        ),
+        (
+            Action::CollectionInquiry,
+            collection_inquiry(&number(81), "1", json!({})),
+        ),
+        (
+            Action::CollectionInquiry,
+            collection_inquiry(&number(88), "1", json!({})),
+        ),
+        (
+            Action::FinanceNotification,
+            finance_notification("C-1", json!({})),
+        ),
+        (
+            Action::FinanceNotification,
+            finance_notification("C-1", json!({})),
+        ),
     ] {
         let before = rig.proxy.total();
         rig.call(action, &body).await;
         assert_eq!(rig.proxy.total() - before, 1, "{action:?} {body}");
     }
+    // The inquiries read and never write (SPEC 13.2, 13.3): one GetItem each.
+    assert_eq!(rig.proxy.counts().get("GetItem"), Some(&4));
     // Refusals before the ledger cost nothing.
     let before = rig.proxy.total();
     rig.call(
@@ -274,6 +346,21 @@ async fn the_proxy_counts_one_request_per_call() {
     rig.call(
         Action::CollectionCollect,
         &collection_collect("SKY0299999999", "C", "1", json!({})),
+    )
+    .await;
+    rig.call(
+        Action::PayoutInquiry,
+        &payout_inquiry("SKY0299999999", json!({})),
+    )
+    .await;
+    rig.call(
+        Action::CollectionInquiry,
+        &collection_inquiry("SKY0299999999", "1", json!({})),
+    )
+    .await;
+    rig.call(
+        Action::FinanceNotification,
+        &finance_notification("C-2", json!({"action": "x"})),
     )
     .await;
     assert_eq!(rig.proxy.total(), before);

@@ -115,3 +115,115 @@ async fn the_source_ip_comes_from_the_request_context() {
     let (status, _, body) = invoke(&t, Action::PayoutPayout, &outside).await;
     assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
 }
+
+#[tokio::test]
+async fn the_payout_inquiry_event_predicts_the_payout_payout_event() {
+    let t = TestGateway::start().await;
+    t.register_payout(PayoutSpec::pickup("SKY0112345678")).await;
+    let inquiry = event_file("payout-inquiry");
+    let (status, _, body) = invoke(&t, Action::PayoutInquiry, &inquiry).await;
+    assert_eq!(status, 200);
+    let (envelope, extra) = parse_reply(&body);
+    assert_eq!(envelope.response_code, "1000");
+    assert_eq!(extra.len(), 14, "{body}");
+    let payout = event_file("payout-payout");
+    assert_eq!(code_of(&t, Action::PayoutPayout, &payout).await, "1000");
+    assert_eq!(code_of(&t, Action::PayoutInquiry, &inquiry).await, "-1026");
+}
+
+/// SkyPay's collectionInquiry sample: `collectionIcnquiry`, the number as `controlNumber`, a
+/// 13-digit phone.
+#[tokio::test]
+async fn the_collection_inquiry_sample_is_answered_with_the_payer() {
+    let t = TestGateway::start().await;
+    t.register_contract_with(
+        "SKY0187654321",
+        "5000",
+        Some(("Cruz,Juan", "Manila", "09171234567")),
+    )
+    .await;
+    let (status, _, body) = invoke(
+        &t,
+        Action::CollectionInquiry,
+        &event_file("collection-inquiry"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (envelope, extra) = parse_reply(&body);
+    assert_eq!(envelope.response_code, "1000");
+    assert_eq!(
+        extra,
+        [
+            ("amount", "3900.00"),
+            ("payerName", "Cruz,Juan"),
+            ("payerAddress", "Manila"),
+            ("payerPhone", "09171234567")
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn the_finance_notification_sample_is_stored() {
+    let t = TestGateway::start().await;
+    let event = event_file("finance-notification");
+    assert_eq!(
+        code_of(&t, Action::FinanceNotification, &event).await,
+        "1000"
+    );
+    assert_eq!(
+        code_of(&t, Action::FinanceNotification, &event).await,
+        "1000"
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2023, 6, 18).unwrap();
+    let listed = t.ledger().finance_day(day).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].amount.as_deref(), Some("12000000.00"));
+}
+
+/// SPEC 13.1: SkyPay's samples encrypted by an independent implementation (openssl;
+/// events/encrypted/make.sh) are read under `required`, and every answer goes back encrypted
+/// as `text/plain`.
+#[tokio::test]
+async fn skypays_samples_encrypted_by_openssl_are_answered_encrypted() {
+    let t = TestGateway::start_with(&[
+        ("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret"),
+        ("SKYPAY_ENCRYPTION", "required"),
+    ])
+    .await;
+    t.register_payout(PayoutSpec::pickup("SKY0112345678")).await;
+    t.register_contract("SKY0187654321", "10000").await;
+    t.register_payout(PayoutSpec::pushed("SKY01123456789"))
+        .await;
+    let key = skypay::crypto::derive_key(b"SkyPay-Partner-Secret");
+    let rows = [
+        (Action::PayoutInquiry, "payout-inquiry", "1000"),
+        (Action::PayoutPayout, "payout-payout", "1000"),
+        (Action::PayoutInquiry, "payout-inquiry", "-1026"),
+        (Action::CollectionInquiry, "collection-inquiry", "1000"),
+        (Action::CollectionCollect, "collection-collect", "1000"),
+        (Action::PayoutQueuePayout, "payout-queue-payout", "1000"),
+        (Action::FinanceNotification, "finance-notification", "1000"),
+    ];
+    for (action, name, code) in rows {
+        let event = event_file(&format!("encrypted/{name}"));
+        let (status, content_type, body) = invoke(&t, action, &event).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "text/plain"),
+            "{name}"
+        );
+        let plain = skypay::crypto::decrypt(&key, &body).expect("an encrypted reply");
+        let (envelope, _) = parse_reply(std::str::from_utf8(&plain).unwrap());
+        assert_eq!(envelope.response_code, code, "{name}");
+    }
+    // The same samples in clear are refused under `required`: 2001, answered encrypted.
+    let (_, content_type, body) =
+        invoke(&t, Action::PayoutInquiry, &event_file("payout-inquiry")).await;
+    assert_eq!(content_type, "text/plain");
+    let plain = skypay::crypto::decrypt(&key, &body).unwrap();
+    assert_eq!(
+        parse_envelope(std::str::from_utf8(&plain).unwrap()).response_code,
+        "2001"
+    );
+}

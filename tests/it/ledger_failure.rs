@@ -24,7 +24,17 @@ async fn an_unreachable_ledger_answers_1009_on_every_endpoint() {
             Action::PayoutQueuePayout,
             payout_queue_payout(&number(1), 1, "2024-01-01 00:00:00", json!({})),
         ),
+        (Action::PayoutInquiry, payout_inquiry(&number(1), json!({}))),
+        (
+            Action::CollectionInquiry,
+            collection_inquiry(&number(1), "1", json!({})),
+        ),
+        (
+            Action::FinanceNotification,
+            finance_notification("D-1", json!({})),
+        ),
     ];
+    assert_eq!(bodies.len(), Action::ALL.len(), "every endpoint");
     for (action, body) in bodies {
         let body = body.to_string();
         let reply = gateway

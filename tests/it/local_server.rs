@@ -1,6 +1,6 @@
 //! SPEC section 9: `skypay-local` driven over HTTP, as a user (or SkyPay) would.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::local::LocalServer;
 use support::*;
 
@@ -221,6 +221,12 @@ async fn invalid_instructions_are_400_naming_the_field() {
         (json!({"phone": "0717123456"}), "phone"),
         (json!({"amount": "0"}), "amount"),
         (json!({"amount": "1.234"}), "amount"),
+        // SPEC 12.14: an amount string with an exponent is 400 on /admin.
+        (json!({"amount": "1e3"}), "amount"),
+        (
+            json!({"contractNumber": "SKY02123456789"}),
+            "contractNumber",
+        ),
         (json!({"bankNo": null}), "bankNo"),
         (json!({"bankNo": "BDOX"}), "bankNo"),
         (json!({"accountNo": null}), "accountNo"),
@@ -316,4 +322,198 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     let banner = skypay_local::banner(addr, &store, &configured);
     assert!(!banner.contains("a-real-key-from-aws"));
     assert!(!banner.contains("30AC21B2"));
+}
+
+/// SPEC 13.2 and 13.3 over HTTP, as the cashier's flows run: inquiry then payout, inquiry then
+/// collect; every row of both tables.
+#[tokio::test]
+async fn the_inquiry_tables_over_http() {
+    let s = LocalServer::start(&[("SKYPAY_SENDER", "Lender App")]).await;
+    let pickup = |cn: &str, extra: Value| {
+        let mut body = json!({"controlNumber": cn, "name": "Cruz,Juan", "phone": "09171234567",
+            "amount": "3400.00", "withdrawChannel": 1, "idType": "UMID"});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let register = |body: Value| {
+        let s = &s;
+        async move {
+            let (status, reply) = s.post("/admin/payouts", &body).await;
+            assert_eq!(status, 201, "{reply}");
+        }
+    };
+    // payoutInquiry rows (the pushed ones are QUEUED without a push: no SKYPAY_API_URL).
+    let queued = number(401);
+    register(pickup(&queued, json!({}))).await;
+    let uploaded = number(402);
+    register(pickup(
+        &uploaded,
+        json!({"withdrawChannel": 6, "accountNo": "09171234567", "idType": null}),
+    ))
+    .await;
+    let upload = payout_queue_payout(&uploaded, 1, "2024-01-01 00:00:00", json!({}));
+    assert_eq!(s.skypay("payoutQueuePayout", &upload).await, "1000");
+    let cancelled = number(403);
+    register(pickup(
+        &cancelled,
+        json!({"withdrawChannel": 6, "accountNo": "09171234567", "idType": null}),
+    ))
+    .await;
+    let cancel = payout_queue_payout(&cancelled, 3, "2024-01-01 00:00:00", json!({}));
+    assert_eq!(s.skypay("payoutQueuePayout", &cancel).await, "1000");
+    let expired = number(404);
+    register(pickup(
+        &expired,
+        json!({"expiresAt": "2020-01-01 00:00:00"}),
+    ))
+    .await;
+    let rows = [
+        ("wrong prefix", "SKY0212345678".to_owned(), "-1014"),
+        ("malformed", "SKY01123".to_owned(), "-1012"),
+        ("unknown", number(499), "-1012"),
+        ("CANCELLED", cancelled, "-1012"),
+        ("expired", expired, "-1012"),
+        ("QUEUED", queued.clone(), "1000"),
+        ("UPLOADED", uploaded, "1000"),
+    ];
+    for (state, cn, code) in rows {
+        let inquiry = s
+            .skypay("payoutInquiry", &payout_inquiry(&cn, json!({})))
+            .await;
+        assert_eq!(inquiry, code, "payoutInquiry {state}");
+        let pay = s
+            .skypay("payoutPayout", &payout_payout(&cn, json!({})))
+            .await;
+        assert_eq!(pay, code, "payoutPayout after the inquiry, {state}");
+    }
+    let (_, reply) = s
+        .post("/payoutInquiry", &payout_inquiry(&queued, json!({})))
+        .await;
+    assert_eq!(reply["responseCode"], "-1026", "PAID");
+
+    // The details of a 1000, over HTTP.
+    let fresh = number(405);
+    register(pickup(&fresh, json!({"contractNumber": number(406)}))).await;
+    let (_, reply) = s
+        .post("/payoutInquiry", &payout_inquiry(&fresh, json!({})))
+        .await;
+    assert_eq!(reply["responseCode"], "1000");
+    assert_eq!(reply["sender"], "Lender App");
+    assert_eq!(reply["name"], "Cruz,Juan");
+    assert_eq!(reply["idType"], "UMID");
+    assert_eq!(reply["contractNumber"], number(406));
+    assert_eq!(reply["amount"], "3400.00");
+    assert_eq!(reply["senderAddress"], "");
+
+    // collectionInquiry rows, then the collection.
+    let open = number(410);
+    let (status, _) = s
+        .post(
+            "/admin/contracts",
+            &json!({"contractNumber": open, "amountDue": "5000.00", "name": "Cruz,Juan",
+                    "address": "1740 Mabini St,Malate,Manila", "phone": "+639171234567"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let settled = number(411);
+    s.post(
+        "/admin/contracts",
+        &json!({"contractNumber": settled, "amountDue": "10"}),
+    )
+    .await;
+    let all = collection_collect(&settled, "R-1", "10", json!({}));
+    assert_eq!(s.skypay("collectionCollect", &all).await, "1000");
+    let unregistered = number(412);
+    let early = collection_collect(&unregistered, "R-2", "10", json!({}));
+    assert_eq!(s.skypay("collectionCollect", &early).await, "1000");
+    let rows = [
+        (
+            "wrong prefix",
+            collection_inquiry("SKY0212345678", "1", json!({})),
+            "-1015",
+        ),
+        (
+            "malformed",
+            collection_inquiry("SKY0112", "1", json!({})),
+            "-1015",
+        ),
+        (
+            "unknown",
+            collection_inquiry(&number(499), "1", json!({})),
+            "-1015",
+        ),
+        (
+            "UNREGISTERED",
+            collection_inquiry(&unregistered, "1", json!({})),
+            "-1015",
+        ),
+        (
+            "SETTLED",
+            collection_inquiry(&settled, "1", json!({})),
+            "-1026",
+        ),
+        (
+            "amount missing",
+            collection_inquiry(&open, "1", json!({"amount": null})),
+            "2002",
+        ),
+        (
+            "amount invalid",
+            collection_inquiry(&open, "0", json!({})),
+            "2002",
+        ),
+        (
+            "OPEN",
+            collection_inquiry(&open, "1000.00", json!({})),
+            "1000",
+        ),
+    ];
+    for (state, body, code) in rows {
+        assert_eq!(s.skypay("collectionInquiry", &body).await, code, "{state}");
+    }
+    let (_, reply) = s
+        .post(
+            "/collectionInquiry",
+            &collection_inquiry(&open, "1000", json!({})),
+        )
+        .await;
+    assert_eq!(reply["amount"], "1000.00");
+    assert_eq!(reply["payerName"], "Cruz,Juan");
+    assert_eq!(reply["payerAddress"], "1740 Mabini St,Malate,Manila");
+    assert_eq!(reply["payerPhone"], "09171234567");
+    let collect = collection_collect(&open, "R-3", "1000.00", json!({}));
+    assert_eq!(s.skypay("collectionCollect", &collect).await, "1000");
+    let (_, contract) = s.get(&format!("/admin/contracts/{open}")).await;
+    assert_eq!(contract["address"], "1740 Mabini St,Malate,Manila");
+    assert_eq!(contract["collectedTotal"], "1000.00");
+}
+
+/// SPEC 13.4: a financeNotification over HTTP, read back through `GET /admin/finance?date=`.
+#[tokio::test]
+async fn finance_notifications_are_listed_by_day() {
+    let s = LocalServer::start(&[]).await;
+    let sample = finance_notification("D-20231204-001", json!({}));
+    assert_eq!(s.skypay("financeNotification", &sample).await, "1000");
+    let (status, listed) = s.get("/admin/finance?date=2023-06-18").await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["date"], "2023-06-18");
+    let notifications = listed["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1);
+    assert_eq!(notifications[0]["referenceNumber"], "D-20231204-001");
+    assert_eq!(notifications[0]["amount"], "12000000.00");
+    let (status, listed) = s.get("/admin/finance?date=2023-06-19").await;
+    assert_eq!(
+        (status, listed["notifications"].as_array().unwrap().len()),
+        (200, 0)
+    );
+    for bad in [
+        "/admin/finance",
+        "/admin/finance?date=2023-6-18",
+        "/admin/finance?date=x",
+    ] {
+        let (status, body) = s.get(bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
 }

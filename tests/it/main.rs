@@ -3,12 +3,15 @@
 
 mod checks;
 mod collection_collect;
+mod collection_inquiry;
 mod concurrency;
 mod faults;
+mod finance_notification;
 mod lambda_events;
 mod ledger_failure;
 mod local_server;
 mod logs;
+mod payout_inquiry;
 mod payout_payout;
 mod payout_queue;
 mod payout_queue_payout;

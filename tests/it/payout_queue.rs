@@ -185,3 +185,63 @@ async fn refused_connections_leave_the_payout_pending() {
     let (status, payout) = s.post("/admin/payouts", &gcash(&number(301))).await;
     assert_eq!((status, payout["status"].as_str()), (201, Some("PENDING")));
 }
+
+/// SPEC 13.1: with a key, the push is encrypted (`text/plain`) and SkyPay's encrypted answer
+/// is read; a plain answer is read too. `contractNumber` (SPEC 13.2) is ours and never pushed.
+#[tokio::test]
+async fn the_push_is_encrypted_and_the_encrypted_answer_read() {
+    let skypay = FakeSkyPay::start_encrypted("SkyPay-Partner-Secret").await;
+    let s = LocalServer::start(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+        ("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret"),
+    ])
+    .await;
+    skypay.script(&[Behaviour::Code("1000"), Behaviour::Code("-1022")]);
+    let mut instruction = gcash(&number(90));
+    instruction["contractNumber"] = json!(number(91));
+    let (status, payout) = s.post("/admin/payouts", &instruction).await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "QUEUED");
+    assert_eq!(payout["skypayCode"], "1000");
+    let (status, payout) = s.post("/admin/payouts", &gcash(&number(92))).await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "REJECTED");
+    assert_eq!(payout["skypayCode"], "-1022");
+    assert_eq!(skypay.content_types(), ["text/plain", "text/plain"]);
+    let sent = skypay.received();
+    assert_eq!(sent[0]["action"], "payoutQueue");
+    assert_eq!(sent[0]["controlNumber"], number(90));
+    assert!(sent[0].get("contractNumber").is_none(), "{}", sent[0]);
+
+    // Without the key the same SkyPay cannot read us: every push stays PENDING (transient).
+    let plain = LocalServer::start(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+    ])
+    .await;
+    let (status, payout) = plain.post("/admin/payouts", &gcash(&number(93))).await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "PENDING");
+}
+
+/// A plain JSON answer is accepted with a key configured (SPEC 13.1).
+#[tokio::test]
+async fn a_plain_answer_is_accepted_with_a_key() {
+    let skypay = FakeSkyPay::start().await;
+    let s = LocalServer::start(&[
+        ("SKYPAY_API_URL", skypay.url.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+        ("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret"),
+    ])
+    .await;
+    let (status, payout) = s.post("/admin/payouts", &gcash(&number(94))).await;
+    assert_eq!(status, 201, "{payout}");
+    assert_eq!(payout["status"], "QUEUED");
+    // What it received was ciphertext: its own JSON parse of the body failed.
+    assert_eq!(skypay.received(), [Value::Null]);
+    assert_eq!(skypay.content_types(), ["text/plain"]);
+}

@@ -1,5 +1,9 @@
 //! A fake SkyPay on loopback: it records every body we POST to its payoutQueue and answers what
 //! the test scripted, one answer per request (then 1000).
+//!
+//! Started with a key ([`FakeSkyPay::start_encrypted`]) it speaks SkyPay's encrypted protocol
+//! (SPEC 13.1) as real SkyPay does: it takes only `text/plain` ciphertext, refuses a plain body
+//! with an HTTP 400, and answers encrypted.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -31,6 +35,9 @@ pub enum Behaviour {
 struct Shared {
     script: Arc<Mutex<VecDeque<Behaviour>>>,
     received: Arc<Mutex<Vec<Value>>>,
+    /// The content types the bodies came with.
+    content_types: Arc<Mutex<Vec<String>>>,
+    key: Option<skypay::crypto::Key>,
 }
 
 pub struct FakeSkyPay {
@@ -41,7 +48,19 @@ pub struct FakeSkyPay {
 
 impl FakeSkyPay {
     pub async fn start() -> FakeSkyPay {
-        let shared = Shared::default();
+        FakeSkyPay::start_with(None).await
+    }
+
+    /// SkyPay's encrypted protocol, with this key text (SKYPAY_ENCRYPTION_KEY).
+    pub async fn start_encrypted(key: &str) -> FakeSkyPay {
+        FakeSkyPay::start_with(Some(skypay::crypto::derive_key(key.as_bytes()))).await
+    }
+
+    async fn start_with(key: Option<skypay::crypto::Key>) -> FakeSkyPay {
+        let shared = Shared {
+            key,
+            ..Shared::default()
+        };
         let app = Router::new()
             .route("/api/payoutQueue", post(answer))
             .with_state(shared.clone());
@@ -64,15 +83,44 @@ impl FakeSkyPay {
             .extend(answers.iter().cloned());
     }
 
-    /// Every body received so far.
+    /// Every body received so far (decrypted).
     pub fn received(&self) -> Vec<Value> {
         self.shared.received.lock().unwrap().clone()
     }
+
+    /// The content type of every body received so far.
+    pub fn content_types(&self) -> Vec<String> {
+        self.shared.content_types.lock().unwrap().clone()
+    }
 }
 
-async fn answer(State(shared): State<Shared>, body: Bytes) -> Response {
-    let parsed = serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+async fn answer(
+    State(shared): State<Shared>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    shared.content_types.lock().unwrap().push(content_type);
+    let plain = match &shared.key {
+        None => body.to_vec(),
+        Some(key) => match std::str::from_utf8(&body)
+            .ok()
+            .and_then(|text| skypay::crypto::decrypt(key, text))
+        {
+            Some(plain) => plain,
+            None => return (StatusCode::BAD_REQUEST, "not ciphertext").into_response(),
+        },
+    };
+    let parsed = serde_json::from_slice::<Value>(&plain).unwrap_or(Value::Null);
     shared.received.lock().unwrap().push(parsed);
+    let seal = |text: String| match &shared.key {
+        Some(key) => skypay::crypto::encrypt(key, text.as_bytes()),
+        None => text,
+    };
     let next = shared.script.lock().unwrap().pop_front();
     let envelope = |code: &str, description: &str| {
         json!({
@@ -93,7 +141,7 @@ async fn answer(State(shared): State<Shared>, body: Bytes) -> Response {
                 "-1022" => "Invalid Accountnumber",
                 _ => "Scripted",
             };
-            (StatusCode::OK, envelope(code, description)).into_response()
+            (StatusCode::OK, seal(envelope(code, description))).into_response()
         }
         Behaviour::Http(status) => (
             StatusCode::from_u16(status).unwrap(),
@@ -103,7 +151,7 @@ async fn answer(State(shared): State<Shared>, body: Bytes) -> Response {
         Behaviour::Garbage => (StatusCode::OK, "Service Unavailable").into_response(),
         Behaviour::Stall(wait) => {
             tokio::time::sleep(wait).await;
-            (StatusCode::OK, envelope("1000", "Success")).into_response()
+            (StatusCode::OK, seal(envelope("1000", "Success"))).into_response()
         }
     }
 }

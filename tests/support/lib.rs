@@ -258,6 +258,62 @@ impl TestGateway {
         self.call_raw(action, body.to_string().as_bytes()).await
     }
 
+    /// Calls `action`; returns the envelope and the members after it (an inquiry's details).
+    pub async fn call_reply(
+        &self,
+        action: Action,
+        body: &Value,
+    ) -> (Envelope, Vec<(String, String)>) {
+        let reply = self.handle(action, body.to_string().as_bytes()).await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(reply.content_type, "application/json");
+        parse_reply(&reply.body)
+    }
+
+    /// The gateway's raw reply.
+    pub async fn handle(&self, action: Action, body: &[u8]) -> skypay::Reply {
+        self.gateway
+            .handle(
+                action,
+                Call {
+                    body,
+                    source_ip: Some("203.0.113.10".parse().unwrap()),
+                    request_id: "test-request",
+                },
+            )
+            .await
+    }
+
+    /// Every item of the table, as text: to prove a call wrote nothing.
+    pub async fn snapshot(&self) -> Vec<String> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .ledger()
+                .client()
+                .scan()
+                .table_name(self.ledger().table())
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("scan");
+            for item in page.items() {
+                let mut fields: Vec<String> =
+                    item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                items.push(fields.join(","));
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        items.sort();
+        items
+    }
+
     /// Registers a payout the way payout-queue would, directly in the ledger.
     pub async fn register_payout(&self, spec: PayoutSpec) {
         let prefix = Prefix::new(PREFIX).unwrap();
@@ -279,15 +335,51 @@ impl TestGateway {
         assert!(matches!(outcome, skypay::ledger::CreateOutcome::Created));
     }
 
+    /// Registers a payout from an instruction, as payout-queue and `POST /admin/payouts` do
+    /// (no SkyPay address: a pushed channel is marked QUEUED without a push).
+    pub async fn register_instruction(&self, instruction: &Value) {
+        let queue = skypay::actions::payout_queue::PayoutQueue::new(
+            self.gateway.config().clone(),
+            self.ledger().clone(),
+        )
+        .unwrap();
+        let submitted = queue
+            .submit(
+                instruction.to_string().as_bytes(),
+                skypay::actions::payout_queue::Numbering::Random,
+                "setup",
+            )
+            .await
+            .expect("instruction registered");
+        assert!(
+            matches!(
+                submitted,
+                skypay::actions::payout_queue::Submitted::Created(_)
+            ),
+            "{submitted:?}"
+        );
+    }
+
     /// Registers a contract, directly in the ledger.
     pub async fn register_contract(&self, contract_number: &str, amount_due: &str) {
+        self.register_contract_with(contract_number, amount_due, None)
+            .await;
+    }
+
+    /// Registers a contract with its payer (name, address, phone).
+    pub async fn register_contract_with(
+        &self,
+        contract_number: &str,
+        amount_due: &str,
+        payer: Option<(&str, &str, &str)>,
+    ) {
         let prefix = Prefix::new(PREFIX).unwrap();
         let registration = skypay::ledger::ContractRegistration {
             contract_number: ControlNumber::parse(contract_number, &prefix).unwrap(),
             amount_due: Amount::parse(amount_due).unwrap(),
-            name: None,
-            address: None,
-            phone: None,
+            name: payer.map(|p| p.0.to_owned()),
+            address: payer.map(|p| p.1.to_owned()),
+            phone: payer.map(|p| p.2.to_owned()),
         };
         self.ledger()
             .register_contract(&registration, &WriteContext::new("setup"))
@@ -324,6 +416,55 @@ impl PayoutSpec {
             status: PayoutStatus::Pending,
             ..PayoutSpec::pickup(control_number)
         }
+    }
+}
+
+/// A reply with the members an accepted call adds (SPEC 13.2, 13.3): the envelope's three first,
+/// in the sample's order, then the extra members in order, every value a string.
+pub fn parse_reply(body: &str) -> (Envelope, Vec<(String, String)>) {
+    let Ordered(members) =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not a JSON object ({e}): {body}"));
+    let names: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names.get(..3),
+        Some(&["responseTime", "responseCode", "responseDescription"][..]),
+        "{body}"
+    );
+    let envelope: Envelope = serde_json::from_str(body).unwrap();
+    let extra = members
+        .into_iter()
+        .skip(3)
+        .map(|(k, v)| match v {
+            Value::String(s) => (k, s),
+            other => panic!("{k} is not a string but {other}: {body}"),
+        })
+        .collect();
+    (envelope, extra)
+}
+
+/// A JSON object's members in the order they were written (serde_json's map sorts them).
+struct Ordered(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut members = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    members.push(entry);
+                }
+                Ok(Ordered(members))
+            }
+        }
+        d.deserialize_map(Members)
     }
 }
 
