@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The four Lambda bootstraps, built for this machine, under the AWS Lambda runtime interface
+# The Lambda bootstraps, built for this machine, under the AWS Lambda runtime interface
 # emulator (aws-lambda-rie from the aws-sam-cli package): no Docker, no AWS account. Each event in
 # events/ is invoked against a DynamoDB API on loopback and the answers are asserted; see
 # scripts/rie_check.py for the list. Exits non-zero on any failed check.
@@ -28,10 +28,12 @@ scripts/sam-checks.sh --install-only
 rie="$(.venv-sam/bin/python -c 'import os, samcli; print(os.path.join(os.path.dirname(samcli.__file__), "local", "rapid", "aws-lambda-rie-x86_64"))')"
 [[ -x "$rie" ]] || { echo "rie-check: no emulator at $rie" >&2; exit 1; }
 
-echo "== cargo build ($profile: the four bootstraps, for the host)"
+echo "== cargo build ($profile: the bootstraps, for the host)"
 release_flag=()
 [[ "$profile" == release ]] && release_flag=(--release)
-cargo build "${release_flag[@]}" -p payout-payout -p collection-collect -p payout-queue-payout -p payout-queue
+functions=()
+for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
+cargo build "${release_flag[@]}" "${functions[@]}"
 echo "== cargo build (ddb-local, skypay-local)"
 cargo build -p skypay-tests --bin ddb-local -p skypay-local --bin skypay-local
 
@@ -66,7 +68,7 @@ trap 'stop_checker 143' TERM
 echo "== checks"
 # In the background so that a signal reaches the trap at once (bash runs traps only between
 # commands), then waited for: its exit status is this script's.
-python3 scripts/rie_check.py \
+.venv-sam/bin/python scripts/rie_check.py \
     --bins "$target_dir/$profile" \
     --ddb-local "$target_dir/debug/ddb-local" \
     --skypay-local "$target_dir/debug/skypay-local" \

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The real Lambda bootstraps under the AWS Lambda runtime interface emulator, without Docker.
 
-Called by scripts/rie-check.sh, which builds the binaries and finds the emulator. Python's
-standard library only. Everything listens on 127.0.0.1 on ports the OS hands out, and every
+Called by scripts/rie-check.sh, which builds the binaries and finds the emulator, with the
+Python of the pinned aws-sam-cli venv: the standard library, plus `cryptography` (which
+aws-sam-cli brings) for SkyPay's AES layer, an implementation independent of ours. Everything listens on 127.0.0.1 on ports the OS hands out, and every
 process started here is stopped on the way out, whatever happens.
 
 What runs:
@@ -43,17 +44,39 @@ CONTRACT = "SKY0187654321"  # events/collection-collect.json
 PUSHED = "SKY01123456789"  # events/payout-queue-payout.json
 QUEUED = "SKY0100000077"  # events/payout-queue.json
 
-# The IAM actions a DynamoDB request needs (a transaction: those of its parts, which here are
-# always a Put and an Update).
-NEEDS = {
-    "GetItem": {"GetItem"},
-    "PutItem": {"PutItem"},
-    "UpdateItem": {"UpdateItem"},
-    "DeleteItem": {"DeleteItem"},
-    "Query": {"Query"},
-    "Scan": {"Scan"},
-    "TransactWriteItems": {"PutItem", "UpdateItem"},
-}
+# The test key the encrypted events were made with (events/encrypted/make.sh).
+ENCRYPTION_KEY = "SkyPay-Partner-Secret"
+
+
+def aes_key():
+    import hashlib
+
+    return hashlib.sha1(hashlib.sha1(ENCRYPTION_KEY.encode()).digest()).digest()[:16]
+
+
+def decrypt(text):
+    """SkyPay's AES layer (AES-128-ECB, PKCS#7, Base64), by Python's cryptography."""
+    import base64
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    decryptor = Cipher(algorithms.AES(aes_key()), modes.ECB()).decryptor()
+    padded = decryptor.update(base64.b64decode(text)) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def encrypt(data):
+    import base64
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(data) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(aes_key()), modes.ECB()).encryptor()
+    return base64.b64encode(encryptor.update(padded) + encryptor.finalize())
 
 
 class Checks:
@@ -174,7 +197,8 @@ def read_log(path):
 
 
 class FakeSkyPay:
-    """SkyPay's payoutQueue on loopback: answers 1000 and keeps every body it was sent."""
+    """SkyPay's payoutQueue on loopback, speaking its encrypted protocol (SPEC 13.1): takes
+    text/plain ciphertext, answers 1000 encrypted, and keeps every body it was sent (decrypted)."""
 
     def __init__(self):
         received = self.received = []
@@ -184,8 +208,10 @@ class FakeSkyPay:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
                 try:
-                    received.append(json.loads(raw))
-                except ValueError:
+                    body = json.loads(decrypt(raw))
+                    body["contentType"] = self.headers.get("content-type")
+                    received.append(body)
+                except Exception:  # noqa: BLE001 - anything unreadable is recorded as such
                     received.append({"unreadable": raw.decode("utf-8", "replace")})
                 answer = json.dumps(
                     {
@@ -194,8 +220,9 @@ class FakeSkyPay:
                         "responseDescription": "Success",
                     }
                 ).encode()
+                answer = encrypt(answer)
                 self.send_response(200)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", "text/plain")
                 self.send_header("content-length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
@@ -331,6 +358,9 @@ def main():
         def counts():
             return json.loads(http("GET", f"{ddb_url}/__counts")[1])["byOperation"]
 
+        def iam_actions():
+            return set(json.loads(http("GET", f"{ddb_url}/__counts")[1])["iamActions"])
+
         def reset_counts():
             http("POST", f"{ddb_url}/__counts/reset", b"")
 
@@ -349,7 +379,8 @@ def main():
         seeds = [
             ("/admin/payouts", {"controlNumber": PICKUP, "name": "Cruz,Juan", "phone": "09171234567",
                                 "amount": "3400.00", "withdrawChannel": 1}),
-            ("/admin/contracts", {"contractNumber": CONTRACT, "amountDue": "5000.00"}),
+            ("/admin/contracts", {"contractNumber": CONTRACT, "amountDue": "5000.00",
+                                  "name": "Cruz,Juan", "phone": "09171234567"}),
             # A GCash payout; skypay-local runs without SKYPAY_API_URL, so it is QUEUED unpushed.
             ("/admin/payouts", {"controlNumber": PUSHED, "name": "Cruz,Juan", "phone": "09171234567",
                                 "amount": "500.00", "withdrawChannel": 6, "accountNo": "09171234567"}),
@@ -363,20 +394,47 @@ def main():
             status, body = http("GET", f"{local}/admin/{kind}/{number}")
             return json.loads(body) if status == 200 else {"httpStatus": status}
 
-        def ops_check(name, logical_id, expected):
+        def ops_check(name, logical_id, expected, spare=()):
+            """The requests a function made, and that the template grants exactly what it used
+            (plus `spare`: grants for a path this run does not take)."""
             seen = counts()
             checks.check(f"{name}: DynamoDB requests {expected}", seen == expected, f"saw {seen}")
             allowed = allowed_dynamodb_actions(logical_id)
-            needed = set()
-            for op in seen:
-                needed |= NEEDS.get(op, {f"(unknown operation {op})"})
+            needed = {a.removeprefix("dynamodb:") for a in iam_actions()}
             checks.check(
-                f"{name}: template.yaml grants what it used ({', '.join(sorted(needed))})",
-                needed <= allowed,
+                f"{name}: template.yaml grants exactly what it used ({', '.join(sorted(needed))})"
+                + (f" and {', '.join(spare)}" if spare else ""),
+                needed | set(spare) == allowed,
                 f"{logical_id} has {sorted(allowed)}",
             )
 
         http_env = function_env(ddb_url, 10)
+        http_env["SKYPAY_SENDER"] = SENDER
+
+        def invoke_once(name, logical_id, event_name, expected, requests, env=http_env):
+            """One bootstrap under the emulator: each expected code in turn, then its requests."""
+            reset_counts()
+            rie = Emulator(procs, args.rie, name, os.path.join(args.bins, name), env)
+            answers = []
+            for code in expected:
+                status, answer = rie.invoke(event(event_name))
+                answers.append(answer)
+                checks.check(f"{name}: statusCode 200, responseCode {code}",
+                             status == 200 and envelope_code(answer) == code, f"{status} {answer}")
+            ops_check(name, logical_id, requests)
+            rie.stop()
+            return answers
+
+        # --- payout-inquiry, before the payout: 1000 with the details -----------------------------
+        print("payout-inquiry (events/payout-inquiry.json)")
+        [answer] = invoke_once("payout-inquiry", "PayoutInquiryFunction", "payout-inquiry",
+                               ["1000"], {"GetItem": 1})
+        details = json.loads(answer.get("body") or "{}")
+        checks.check("payout-inquiry: the details of the payout and our sender",
+                     details.get("controlNumber") == PICKUP and details.get("amount") == "3400.00"
+                     and details.get("name") == "Cruz,Juan" and details.get("sender") == SENDER
+                     and list(details)[:3] == ["responseTime", "responseCode", "responseDescription"],
+                     f"{details}")
 
         # --- payout-payout ----------------------------------------------------------------------
         print("payout-payout (events/payout-payout.json)")
@@ -391,6 +449,39 @@ def main():
         rie.stop()
         status = ledger("payouts", PICKUP).get("status")
         checks.check(f"ledger: {PICKUP} is PAID", status == "PAID", f"status {status}")
+
+        # --- payout-inquiry, encrypted, after the payout: -1026, answered encrypted ------------
+        print("payout-inquiry (events/encrypted/payout-inquiry.json, SKYPAY_ENCRYPTION=required)")
+        sealed_env = dict(http_env, SKYPAY_ENCRYPTION="required", SKYPAY_ENCRYPTION_KEY=ENCRYPTION_KEY)
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-inquiry-encrypted",
+                       os.path.join(args.bins, "payout-inquiry"), sealed_env)
+        status, answer = rie.invoke(event("encrypted/payout-inquiry"))
+        try:
+            plain = json.loads(decrypt(answer.get("body") or ""))
+        except Exception as e:  # noqa: BLE001 - an unreadable reply is a failed check
+            plain = {"undecryptable": str(e)}
+        checks.check("payout-inquiry (encrypted): a text/plain reply that decrypts to -1026",
+                     status == 200 and (answer.get("headers") or {}).get("content-type") == "text/plain"
+                     and plain.get("responseCode") == "-1026", f"{status} {answer} {plain}")
+        status, answer = rie.invoke(event("payout-inquiry"))
+        try:
+            plain = json.loads(decrypt(answer.get("body") or ""))
+        except Exception as e:  # noqa: BLE001
+            plain = {"undecryptable": str(e)}
+        checks.check("payout-inquiry (encrypted): a plain body is 2001, answered encrypted",
+                     plain.get("responseCode") == "2001", f"{status} {answer} {plain}")
+        ops_check("payout-inquiry (encrypted)", "PayoutInquiryFunction", {"GetItem": 1})
+        rie.stop()
+
+        # --- collection-inquiry, before the collection -------------------------------------------
+        print("collection-inquiry (events/collection-inquiry.json, SkyPay's sample)")
+        [answer] = invoke_once("collection-inquiry", "CollectionInquiryFunction",
+                               "collection-inquiry", ["1000"], {"GetItem": 1})
+        details = json.loads(answer.get("body") or "{}")
+        checks.check("collection-inquiry: the amount asked and the payer",
+                     details.get("amount") == "3900.00" and details.get("payerName") == "Cruz,Juan"
+                     and details.get("payerPhone") == "09171234567", f"{details}")
 
         # --- collection-collect -----------------------------------------------------------------
         print("collection-collect (events/collection-collect.json)")
@@ -424,12 +515,23 @@ def main():
         status = ledger("payouts", PUSHED).get("status")
         checks.check(f"ledger: {PUSHED} is UPLOADED (payType 1)", status == "UPLOADED", f"status {status}")
 
+        # --- finance-notification ----------------------------------------------------------------
+        print("finance-notification (events/finance-notification.json, SkyPay's sample)")
+        invoke_once("finance-notification", "FinanceNotificationFunction",
+                    "finance-notification", ["1000", "1000"], {"TransactWriteItems": 2})
+        status, body = http("GET", f"{local}/admin/finance?date=2023-06-18")
+        listed = json.loads(body).get("notifications", []) if status == 200 else []
+        checks.check("ledger: the notification is stored once",
+                     len(listed) == 1 and listed[0].get("referenceNumber") == "D-20231204-001",
+                     f"{status} {body[:300]!r}")
+
         # --- payout-queue (SQS) -----------------------------------------------------------------
         print("payout-queue (events/payout-queue.json, an SQS event)")
         skypay = FakeSkyPay()
         queue_env = function_env(ddb_url, 30)
         queue_env.update({"SKYPAY_API_URL": skypay.url, "SKYPAY_SENDER": SENDER,
-                          "SKYPAY_API_TIMEOUT_SECONDS": "5"})
+                          "SKYPAY_API_TIMEOUT_SECONDS": "5", "SKYPAY_ENCRYPTION": "required",
+                          "SKYPAY_ENCRYPTION_KEY": ENCRYPTION_KEY})
         reset_counts()
         rie = Emulator(procs, args.rie, "payout-queue", os.path.join(args.bins, "payout-queue"), queue_env)
         status, answer = rie.invoke(event("payout-queue"))
@@ -439,8 +541,9 @@ def main():
         pushed = skypay.received
         first = pushed[0] if pushed else {}
         checks.check(
-            f"payout-queue: pushed {QUEUED} to SkyPay once (action payoutQueue, our user, key, sender)",
+            f"payout-queue: pushed {QUEUED} to SkyPay once, encrypted (text/plain; action payoutQueue, our user, key, sender)",
             len(pushed) == 1
+            and first.get("contentType") == "text/plain"
             and first.get("action") == "payoutQueue"
             and first.get("controlNumber") == QUEUED
             and first.get("userName") == USER
@@ -448,7 +551,9 @@ def main():
             and first.get("sender") == SENDER,
             f"received {pushed}",
         )
-        ops_check("payout-queue", "PayoutQueueFunction", {"PutItem": 1, "UpdateItem": 1})
+        # Query: only when a push outlived its lease (docs/ledger.md).
+        ops_check("payout-queue", "PayoutQueueFunction", {"PutItem": 1, "UpdateItem": 1},
+                  spare=("Query",))
         rie.stop()
         status = ledger("payouts", QUEUED).get("status")
         checks.check(f"ledger: {QUEUED} is QUEUED", status == "QUEUED", f"status {status}")
@@ -480,6 +585,7 @@ def main():
     if checks.failed:
         print(f"logs: {args.logs}")
     print(f"{checks.passed} passed, {checks.failed} failed")
+    sys.stdout.flush()
     return 1 if checks.failed else 0
 
 

@@ -39,6 +39,8 @@ struct ProxyState {
     upstream: String,
     fault: Mutex<Fault>,
     counts: Mutex<BTreeMap<String, u64>>,
+    /// The IAM actions the requests needed (a transaction: those of its parts).
+    actions: Mutex<std::collections::BTreeSet<String>>,
     client: reqwest::Client,
 }
 
@@ -59,6 +61,7 @@ impl Proxy {
             upstream: upstream.trim_end_matches('/').to_owned(),
             fault: Mutex::new(Fault::None),
             counts: Mutex::new(BTreeMap::new()),
+            actions: Mutex::new(std::collections::BTreeSet::new()),
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
                 .build()
@@ -95,18 +98,50 @@ impl Proxy {
 
     pub fn reset(&self) {
         self.state.counts.lock().unwrap().clear();
+        self.state.actions.lock().unwrap().clear();
+    }
+
+    /// The IAM actions (`dynamodb:...`) the requests so far needed.
+    pub fn iam_actions(&self) -> std::collections::BTreeSet<String> {
+        self.state.actions.lock().unwrap().clone()
     }
 }
 
 async fn counts(State(state): State<Arc<ProxyState>>) -> Response {
     let counts = state.counts.lock().unwrap().clone();
+    let actions = state.actions.lock().unwrap().clone();
     let total: u64 = counts.values().sum();
-    axum::Json(serde_json::json!({"total": total, "byOperation": counts})).into_response()
+    axum::Json(serde_json::json!({"total": total, "byOperation": counts, "iamActions": actions}))
+        .into_response()
 }
 
 async fn reset(State(state): State<Arc<ProxyState>>) -> Response {
     state.counts.lock().unwrap().clear();
+    state.actions.lock().unwrap().clear();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// The IAM actions one request needs: `dynamodb:<Operation>`, or for a transaction those of
+/// its parts (IAM checks a `TransactWriteItems` as the PutItem, UpdateItem, DeleteItem and
+/// ConditionCheckItem it holds).
+fn iam_actions(operation: &str, body: &[u8]) -> Vec<String> {
+    if operation != "TransactWriteItems" {
+        return vec![format!("dynamodb:{operation}")];
+    }
+    let parsed: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let mut actions: Vec<String> = parsed["TransactItems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_object()?.keys().next().cloned())
+        .map(|part| match part.as_str() {
+            "ConditionCheck" => "dynamodb:ConditionCheckItem".to_owned(),
+            other => format!("dynamodb:{other}Item"),
+        })
+        .collect();
+    actions.sort();
+    actions.dedup();
+    actions
 }
 
 fn dynamo_error(status: StatusCode, kind: &str, message: &str) -> Response {
@@ -162,12 +197,17 @@ async fn forward(
     let mut request = state
         .client
         .request(method, format!("{}{path}", state.upstream))
-        .body(body);
+        .body(body.clone());
     for (name, value) in &headers {
         if name != "host" && name != "content-length" {
             request = request.header(name, value);
         }
     }
+    state
+        .actions
+        .lock()
+        .unwrap()
+        .extend(iam_actions(&operation, &body));
     *state.counts.lock().unwrap().entry(operation).or_insert(0) += 1;
     let upstream = match request.send().await {
         Ok(r) => r,
