@@ -91,7 +91,7 @@ admin() {
 }
 admin /admin/payouts '{"controlNumber":"SKY0112345678","name":"Cruz,Juan","phone":"09171234567","amount":"3400.00","withdrawChannel":1}'
 admin /admin/payouts '{"controlNumber":"SKY0100000042","name":"Cruz,Juan","phone":"09171234567","amount":"500","withdrawChannel":6,"accountNo":"09171234567"}'
-admin /admin/contracts '{"contractNumber":"SKY0187654321","amountDue":"5000.00"}'
+admin /admin/contracts '{"contractNumber":"SKY0187654321","amountDue":"5000.00","name":"Cruz,Juan","address":"Manila","phone":"09171234567"}'
 
 # Generated bodies mostly carry random credentials and stop at -1001. This hook also offers
 # each generated object with the right credentials and action, and then with our prefix on
