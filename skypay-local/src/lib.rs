@@ -310,6 +310,10 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config) -> String {
     );
     let _ = writeln!(
         out,
+        "  curl -s {base}/payoutInquiry -d '{{\"userName\":\"{user}\",\"action\":\"payoutInquiry\",\"authentication\":\"{key}\",\"controlNumber\":\"{cn}\"}}'"
+    );
+    let _ = writeln!(
+        out,
         "  curl -s {base}/payoutPayout -d '{{\"userName\":\"{user}\",\"action\":\"payoutPayout\",\"authentication\":\"{key}\",\"controlNumber\":\"{cn}\",\"withdrawChannel\":\"1\",\"payTime\":\"2019-02-18 14:59:33\"}}'"
     );
     let _ = writeln!(
@@ -322,10 +326,19 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config) -> String {
     );
     let _ = writeln!(
         out,
+        "  curl -s {base}/collectionInquiry -d '{{\"userName\":\"{user}\",\"action\":\"collectionInquiry\",\"authentication\":\"{key}\",\"contractNumber\":\"{prefix}87654321\",\"amount\":\"1000.00\",\"phone\":\"09171234567\"}}'"
+    );
+    let _ = writeln!(
+        out,
         "  curl -s {base}/collectionCollect -d '{{\"userName\":\"{user}\",\"action\":\"collectionCollect\",\"authentication\":\"{key}\",\"contractNumber\":\"{prefix}87654321\",\"amount\":\"1000.00\",\"phone\":\"09171234567\",\"receiptNumber\":\"R-0001\",\"collectedTime\":\"2019-02-18 15:01:02\",\"payChannel\":\"10\"}}'"
+    );
+    let _ = writeln!(
+        out,
+        "  curl -s {base}/financeNotification -d '{{\"userName\":\"{user}\",\"action\":\"financeNotification\",\"authentication\":\"{key}\",\"transctionDate\":\"2023-06-18 17:52:10\",\"statementType\":\"1\",\"signType\":\"recharge\",\"amount\":12000000,\"currency\":\"PHP\",\"referenceNumber\":\"D-20231204-001\"}}'"
     );
     let _ = writeln!(out, "  curl -s {base}/admin/payouts/{cn}");
     let _ = writeln!(out, "  curl -s {base}/admin/contracts/{prefix}87654321");
+    let _ = writeln!(out, "  curl -s '{base}/admin/finance?date=2023-06-18'");
     let _ = writeln!(out, "  curl -s {base}/healthz");
     let _ = writeln!(out, "\nCtrl-C stops it; the ledger is kept.");
     out

@@ -316,7 +316,10 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     let banner = skypay_local::banner(addr, &store, &default);
     assert!(banner.contains("30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"));
     assert!(banner.contains("AppName@skypay") && banner.contains("SKY01"));
-    assert!(banner.contains("curl -s http://127.0.0.1:3000/payoutPayout"));
+    for action in skypay::Action::ALL {
+        let curl = format!("curl -s http://127.0.0.1:3000/{} -d", action.name());
+        assert!(banner.contains(&curl), "no curl for {action:?}: {banner}");
+    }
     let given = |name: &str| (name == "SKYPAY_AUTH_KEYS").then(|| "a-real-key-from-aws".to_owned());
     let configured = skypay::Config::load(&given as &dyn Source, Defaults::Local).unwrap();
     let banner = skypay_local::banner(addr, &store, &configured);
