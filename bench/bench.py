@@ -51,7 +51,8 @@ VENV = BENCH / ".venv"
 PEER_DIR = BENCH / "peers" / "python"
 EVENTS = ROOT / "events"
 
-FUNCTIONS = ["payout-payout", "collection-collect", "payout-queue-payout", "payout-queue"]
+FUNCTIONS = ["payout-inquiry", "payout-payout", "collection-inquiry", "collection-collect",
+             "payout-queue-payout", "finance-notification", "payout-queue"]
 HELLO = "hello"
 PEER = "python-peer"
 # payout-payout's bootstrap on a call refused before the ledger (a wrong key): its cold start
@@ -70,6 +71,7 @@ BUDGET_SIZE_BYTES = 6_000_000
 BUDGET_MEMORY_BYTES = 24_000_000
 BUDGET_HANDLER_NS = 50_000
 BUDGET_RPS = 3000
+BUDGET_AES_NS = 10_000
 
 STARTED = time.monotonic()
 
@@ -484,9 +486,7 @@ _TEMPLATES: dict[str, dict] = {}
 
 def api_event(function: str, body: str | bytes) -> bytes:
     """The function's API Gateway event (events/*.json) with another body."""
-    template_name = {"payout-payout": "payout-payout", "collection-collect": "collection-collect",
-                     "payout-queue-payout": "payout-queue-payout", HELLO: "payout-payout",
-                     PEER: "payout-payout"}[function]
+    template_name = {HELLO: "payout-payout", PEER: "payout-payout"}.get(function, function)
     if template_name not in _TEMPLATES:
         _TEMPLATES[template_name] = json.loads((EVENTS / f"{template_name}.json").read_text())
     event = json.loads(json.dumps(_TEMPLATES[template_name]))
@@ -546,6 +546,27 @@ def collect_body(contract: str, receipt: str, amount: str = "1000.00", **overrid
     return json.dumps({k: v for k, v in body.items() if v is not None})
 
 
+def inquiry_body(number: str, **overrides) -> str:
+    body = {"userName": USER, "action": "payoutInquiry", "authentication": KEY,
+            "controlNumber": number}
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def collection_inquiry_body(contract: str, amount: str = "100.00", **overrides) -> str:
+    body = {"userName": USER, "action": "collectionInquiry", "authentication": KEY,
+            "contractNumber": contract, "amount": amount, "phone": "09171234567"}
+    body.update(overrides)
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
+def finance_body(reference: str, **overrides) -> str:
+    """SkyPay's financeNotification sample with another reference."""
+    body = json.loads(json.loads((EVENTS / "finance-notification.json").read_text())["body"])
+    body.update({"referenceNumber": reference, **overrides})
+    return json.dumps({k: v for k, v in body.items() if v is not None})
+
+
 def callback_body(number: str, pay_type: str, deal_time: str, **overrides) -> str:
     body = {"userName": USER, "action": "payoutQueuePayout", "authentication": KEY,
             "controlNumber": number, "payType": pay_type, "dealTime": deal_time}
@@ -571,6 +592,12 @@ def response_code(function: str, status: int, body: bytes) -> str:
         return json.loads(answer["body"])["responseCode"]
     except (KeyError, TypeError, ValueError):
         return f"no envelope: {body[:120]!r}"
+
+
+def aes_costs(handler: dict) -> dict:
+    """(plain, encrypted) criterion medians per action, where both were measured."""
+    return {a: (h["medianNs"], handler[f"{a}_aes"]["medianNs"])
+            for a, h in handler.items() if f"{a}_aes" in handler}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -640,6 +667,7 @@ class Harness:
         local = self.local
         # Call paths (section 2).
         self.register(2_000_000_001, 1)  # SKY012000000001: QUEUED, payable
+        self.register(2_000_000_004, 1)  # SKY012000000004: payable, for payout-inquiry
         status, _ = local.post("/admin/payouts", {
             "controlNumber": "SKY012000000002", "name": "Cruz,Juan", "phone": "09171234567",
             "amount": "3400.00", "withdrawChannel": 1, "expiresAt": "2020-01-01 00:00:00"})
@@ -670,7 +698,34 @@ class Harness:
         pp = "payout-payout"
         cc = "collection-collect"
         qp = "payout-queue-payout"
+        pi = "payout-inquiry"
+        ci = "collection-inquiry"
+        fn = "finance-notification"
         paths = {
+            pi: [
+                ("1000 payable (details)", 1, api_event(pi, inquiry_body("SKY012000000004"))),
+                ("-1012 unknown control number (ledger)", 1, api_event(pi, inquiry_body("SKY012999999999"))),
+                ("-1012 expired (ledger)", 1, api_event(pi, inquiry_body("SKY012000000002"))),
+                ("-1012 malformed control number", 0, api_event(pi, inquiry_body("SKY01123"))),
+                ("-1014 wrong prefix", 0, api_event(pi, inquiry_body("ABC0112345678"))),
+                ("-1001 wrong key", 0, api_event(pi, inquiry_body("SKY012000000004", authentication="guess"))),
+                ("2001 not a JSON object", 0, api_event(pi, "not json")),
+            ],
+            ci: [
+                ("1000 open (payer)", 1, api_event(ci, collection_inquiry_body("SKY013000000001"))),
+                ("-1015 unknown contract (ledger)", 1, api_event(ci, collection_inquiry_body("SKY013888888888"))),
+                ("-1015 wrong prefix", 0, api_event(ci, collection_inquiry_body("ABC0187654321"))),
+                ("2002 amount missing", 0, api_event(ci, collection_inquiry_body("SKY013000000001", amount=None))),
+                ("-1001 wrong key", 0, api_event(ci, collection_inquiry_body("SKY013000000001", authentication="guess"))),
+            ],
+            fn: [
+                ("1000 stored (SkyPay's sample)", 1, api_event(fn, finance_body("D-BENCH-1"))),
+                ("1000 repeat (no-op)", 1, api_event(fn, finance_body("D-BENCH-1"))),
+                ("1000 repeat with another amount (conflict kept)", 2, api_event(fn, finance_body("D-BENCH-1", amount=5))),
+                ("1000 malformed (stored with the reason)", 1, api_event(fn, finance_body("D-BENCH-2", statementType="9"))),
+                ("-1001 wrong key", 0, api_event(fn, finance_body("D-BENCH-3", authentication="guess"))),
+                ("2003 wrong action", 0, api_event(fn, finance_body("D-BENCH-3", action="payoutPayout"))),
+            ],
             pp: [
                 ("1000 paid", 1, api_event(pp, payout_body("SKY012000000001"))),
                 ("-1026 already paid (retry)", 1, api_event(pp, payout_body("SKY012000000001"))),
@@ -727,6 +782,12 @@ class Harness:
         return paths
 
     def warm_event(self, function: str, i: int) -> bytes:
+        if function == "payout-inquiry":
+            return api_event(function, inquiry_body("SKY012000000004"))
+        if function == "collection-inquiry":
+            return api_event(function, collection_inquiry_body("SKY013000000001"))
+        if function == "finance-notification":
+            return api_event(function, finance_body(f"D-WARM-{i}"))
         if function == "payout-payout":
             return api_event(function, payout_body(f"SKY01{7_000_000_000 + i:010d}"))
         if function == PEER:
@@ -918,7 +979,9 @@ class Harness:
         run(["cargo", "bench", "-p", "skypay", "--bench", "handler", "--",
              "--warm-up-time", "2", "--measurement-time", "4"], cwd=ROOT)
         handler = {}
-        for action in ("payoutPayout", "collectionCollect", "payoutQueuePayout"):
+        actions = ("payoutInquiry", "payoutPayout", "collectionInquiry", "collectionCollect",
+                   "payoutQueuePayout", "financeNotification")
+        for action in [*actions, *(f"{a}_aes" for a in actions)]:
             path = self.target / "criterion" / f"handler_{action}" / "new" / "estimates.json"
             estimates = json.loads(path.read_text())
             handler[action] = {
@@ -1130,6 +1193,9 @@ def render(r: dict, args) -> str:
             add(f"| peak memory {f} (VmHWM after {w['invocations']} warm invocations) | {mb(w['vmHwmBytes'])} | <= 24 MB | {verdict(w['vmHwmBytes'] <= BUDGET_MEMORY_BYTES)} |")
     for action, h in r.get("handler", {}).items():
         add(f"| warm handler {action} (criterion median) | {h['medianNs'] / 1000:.2f} us | <= 50 us | {verdict(h['medianNs'] <= BUDGET_HANDLER_NS)} |")
+    for action, (plain, sealed) in aes_costs(r.get("handler", {})).items():
+        added = sealed - plain
+        add(f"| AES layer added per call, {action} (criterion medians) | {added / 1000:.2f} us | < 10 us | {verdict(added < BUDGET_AES_NS)} |")
     tp = [row for row in r.get("throughput", []) if not row.get("refused") and row["duplicates"] == 0]
     if tp:
         best = max(tp, key=lambda row: row["requestsPerSecond"])
@@ -1253,14 +1319,25 @@ def render(r: dict, args) -> str:
     if r.get("handler"):
         add("## 5. Warm handler time without DynamoDB")
         add("")
-        add("criterion (`cargo bench -p skypay --bench handler`, `shared/benches/handler.rs`): decode -> "
-            "authenticate -> action -> field rules -> envelope on each event's body.")
+        add("criterion (`cargo bench -p skypay --bench handler`, `shared/benches/handler.rs`): the gateway's "
+            "own admit step (decode -> authenticate -> action -> field rules) and its reply (the envelope), "
+            "`skypay::Admission` itself, on each event's body; `_aes` rows on the same body encrypted "
+            "(`events/encrypted/`, made by openssl), decrypted on the way in and the reply encrypted.")
         add("")
         add("| action | median | 95% interval of the median | mean |")
         add("|---|---|---|---|")
         for action, h in r["handler"].items():
             add(f"| {action} | {h['medianNs'] / 1000:.2f} us | {h['medianLowNs'] / 1000:.2f}-{h['medianHighNs'] / 1000:.2f} us | {h['meanNs'] / 1000:.2f} us |")
         add("")
+        costs = aes_costs(r["handler"])
+        if costs:
+            add("The AES layer's cost per call (the `_aes` median minus the plain one):")
+            add("")
+            add("| action | plain | encrypted | added |")
+            add("|---|---|---|---|")
+            for action, (plain, sealed) in costs.items():
+                add(f"| {action} | {plain / 1000:.2f} us | {sealed / 1000:.2f} us | {(sealed - plain) / 1000:.2f} us |")
+            add("")
 
     # section 6
     add("## 6. skypay-local throughput")
