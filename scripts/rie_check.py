@@ -551,9 +551,9 @@ def main():
             and first.get("sender") == SENDER,
             f"received {pushed}",
         )
-        # Query: only when a push outlived its lease (docs/ledger.md).
+        # GetItem: only when a push outlived its lease (docs/ledger.md).
         ops_check("payout-queue", "PayoutQueueFunction", {"PutItem": 1, "UpdateItem": 1},
-                  spare=("Query",))
+                  spare=("GetItem",))
         rie.stop()
         status = ledger("payouts", QUEUED).get("status")
         checks.check(f"ledger: {QUEUED} is QUEUED", status == "QUEUED", f"status {status}")

@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 
 use crate::actions::payout_queue::{Numbering, PayoutQueue, Registered, SubmitError, Submitted};
 use crate::config::{Config, Encryption};
-use crate::ledger::{ContractRegistration, Ledger, PayoutLookup, RegisterOutcome, WriteContext};
+use crate::ledger::{
+    ContractRegistration, Ledger, Page, PayoutLookup, RegisterOutcome, WriteContext,
+};
 use crate::rules::{self, ControlNumber, NumberError};
 use crate::wire::{FieldError, Fields};
 
@@ -83,20 +85,54 @@ async fn registered(
     }
 }
 
-/// `GET /admin/payouts/{controlNumber}`. A number only orphan callbacks hold is shown with
-/// status ORPHAN and its events (SPEC 12.13).
-pub async fn get_payout(ledger: &Ledger, control_number: &str, request_id: &str) -> AdminReply {
-    match ledger.payout(control_number).await {
-        Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
-        Ok(Some(PayoutLookup::Orphan(events))) => reply(
-            200,
-            json!({
-                "controlNumber": control_number,
-                "status": "ORPHAN",
-                "anomaly": false,
-                "events": events,
-            }),
-        ),
+/// `?limit=&cursor=` on the admin reads: one page of a payout's events or a contract's
+/// receipts.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    fn page(&self) -> Result<Page, AdminReply> {
+        Page::parse(self.limit.as_deref(), self.cursor.as_deref()).map_err(|e| error(400, e))
+    }
+}
+
+/// Adds `nextCursor` to a reply that has a next page.
+fn with_next(mut body: Value, next: Option<String>) -> Value {
+    if let (Some(next), Some(map)) = (next, body.as_object_mut()) {
+        map.insert("nextCursor".to_owned(), Value::String(next));
+    }
+    body
+}
+
+/// `GET /admin/payouts/{controlNumber}?limit=&cursor=`: the payout and one page of its events.
+/// A number only orphan callbacks hold is shown with status ORPHAN and its events (SPEC
+/// 12.13).
+pub async fn get_payout(
+    ledger: &Ledger,
+    control_number: &str,
+    page: &PageQuery,
+    request_id: &str,
+) -> AdminReply {
+    let page = match page.page() {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    match ledger.payout_page(control_number, &page).await {
+        Ok(Some(found)) => {
+            let body = match found.lookup {
+                PayoutLookup::Payout(view) => serde_json::to_value(view).unwrap_or(Value::Null),
+                PayoutLookup::Orphan(events) => json!({
+                    "controlNumber": control_number,
+                    "status": "ORPHAN",
+                    "anomaly": false,
+                    "events": events,
+                }),
+            };
+            reply(200, with_next(body, found.next))
+        }
         Ok(None) => error(404, "unknown control number"),
         Err(e) => ledger_down(&e, request_id),
     }
@@ -180,10 +216,26 @@ fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, 
     })
 }
 
-/// `GET /admin/contracts/{contractNumber}`.
-pub async fn get_contract(ledger: &Ledger, contract_number: &str, request_id: &str) -> AdminReply {
-    match ledger.contract(contract_number).await {
-        Ok(Some(view)) => reply(200, view),
+/// `GET /admin/contracts/{contractNumber}?limit=&cursor=`: the contract and one page of its
+/// receipts.
+pub async fn get_contract(
+    ledger: &Ledger,
+    contract_number: &str,
+    page: &PageQuery,
+    request_id: &str,
+) -> AdminReply {
+    let page = match page.page() {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    match ledger.contract_page(contract_number, &page).await {
+        Ok(Some(found)) => reply(
+            200,
+            with_next(
+                serde_json::to_value(found.contract).unwrap_or(Value::Null),
+                found.next,
+            ),
+        ),
         Ok(None) => error(404, "unknown contract number"),
         Err(e) => ledger_down(&e, request_id),
     }

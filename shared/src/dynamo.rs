@@ -88,11 +88,21 @@ fn client(
     endpoint: Option<String>,
     timeouts: Timeouts,
 ) -> Client {
+    client_over(https(), region, credentials, endpoint, timeouts)
+}
+
+fn client_over(
+    http: SharedHttpClient,
+    region: String,
+    credentials: Credentials,
+    endpoint: Option<String>,
+    timeouts: Timeouts,
+) -> Client {
     let mut config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(credentials)
-        .http_client(https())
+        .http_client(http)
         .timeout_config(timeouts.config())
         .retry_config(retries());
     if let Some(url) = endpoint {
@@ -140,9 +150,25 @@ pub fn client_for_endpoint(endpoint: &str) -> Client {
 
 /// The same with other time limits (tests that load an emulator on a busy machine).
 pub fn client_for_endpoint_with(endpoint: &str, timeouts: Timeouts) -> Client {
+    client_for_endpoint_over(https(), endpoint, timeouts)
+}
+
+/// A client whose requests go to `http` instead of the network: the local server's embedded
+/// ledger, in process. The same SDK, the same ledger code, the same limits.
+pub fn client_for_endpoint_over(
+    http: SharedHttpClient,
+    endpoint: &str,
+    timeouts: Timeouts,
+) -> Client {
     let region = std::env::var(AWS_REGION).unwrap_or_else(|_| "ap-southeast-1".to_owned());
     let credentials = Credentials::new("local", "local", None, None, "skypay-local");
-    client(region, credentials, Some(endpoint.to_owned()), timeouts)
+    client_over(
+        http,
+        region,
+        credentials,
+        Some(endpoint.to_owned()),
+        timeouts,
+    )
 }
 
 #[cfg(test)]

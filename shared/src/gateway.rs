@@ -191,6 +191,45 @@ impl Gateway {
     /// Handles one SkyPay call. Never fails and never panics: every outcome is an envelope
     /// (or the 403 of a refused source), and exactly one log line.
     pub async fn handle(&self, action: Action, call: Call<'_>) -> Reply {
+        let mut log = CallLog::default();
+        let admitted =
+            |admission: &Admission, log: &mut CallLog| admission.admit(action, call.body, log);
+        self.answer(action, call, &mut log, admitted).await
+    }
+
+    /// Answers a call whose body the transport would not, or could not, read (larger than the
+    /// limit, broken framing, too slow): the same 2001 envelope (SPEC 2), source check and log
+    /// line as any other call.
+    pub async fn refuse_body(
+        &self,
+        action: Action,
+        source_ip: Option<IpAddr>,
+        request_id: &str,
+        error: crate::wire::BodyError,
+    ) -> Reply {
+        let call = Call {
+            body: &[],
+            source_ip,
+            request_id,
+        };
+        let mut log = CallLog::default();
+        let refused = |admission: &Admission, _: &mut CallLog| Admitted {
+            request: Err(Rejection::Body(error)),
+            transport: match admission.config().encryption {
+                crate::config::Encryption::Required(_) => Transport::Encrypted,
+                _ => Transport::Plain,
+            },
+        };
+        self.answer(action, call, &mut log, refused).await
+    }
+
+    async fn answer(
+        &self,
+        action: Action,
+        call: Call<'_>,
+        log: &mut CallLog,
+        admit: impl FnOnce(&Admission, &mut CallLog) -> Admitted,
+    ) -> Reply {
         let started = Instant::now();
         let admission = &self.inner.admission;
         if !admission.config().source_allowed(call.source_ip) {
@@ -204,19 +243,18 @@ impl Gateway {
             );
             return Reply::forbidden();
         }
-        let mut log = CallLog::default();
-        let admitted = admission.admit(action, call.body, &mut log);
+        let admitted = admit(admission, log);
         let ctx = WriteContext::new(call.request_id);
         let outcome = match admitted.request {
             Ok(request) => {
                 request
-                    .apply(&self.inner.ledger, admission.config(), &ctx, &mut log)
+                    .apply(&self.inner.ledger, admission.config(), &ctx, log)
                     .await
             }
             Err(rejection) => Err(rejection),
         };
         let (code, reply) = admission.reply(action, &outcome, admitted.transport, Utc::now());
-        log_line(action, call, &log, code, &outcome, started);
+        log_line(action, call, log, code, &outcome, started);
         reply
     }
 }

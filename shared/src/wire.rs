@@ -23,6 +23,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub enum BodyError {
     #[error("the body is larger than 64 KiB")]
     TooLarge,
+    /// The transport could not deliver it whole: broken framing, or not within the time.
+    #[error("the body did not arrive whole")]
+    Incomplete,
     #[error("the body is empty")]
     Empty,
     #[error("the body is not UTF-8")]

@@ -1,25 +1,36 @@
 //! `skypay-local`: every SkyPay endpoint plus the local-only `/admin` routes on one port, on an
 //! embedded DynamoDB (SPEC section 9). The SkyPay routes run exactly the Lambda code
 //! ([`skypay::Gateway`]); the admin routes run [`skypay::admin`].
+//!
+//! The embedded ledger is reached in process ([`embedded`]): no port, no side door. Its data
+//! file is checked and locked before it is opened ([`ledger_file`]), and the HTTP server is
+//! bounded against slow and hostile clients ([`serve`]).
+
+pub mod cli;
+pub mod embedded;
+pub mod ledger_file;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use http_body_util::BodyExt;
 use skypay::actions::payout_queue::PayoutQueue;
-use skypay::ledger::schema::Stream;
+use skypay::ledger::schema::{self, Stream};
+use skypay::wire::{BodyError, MAX_BODY_BYTES};
 use skypay::{Action, Call, Config, Gateway, Ledger, admin};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// API Gateway's own payload limit: up to it, an oversized SkyPay body gets the 2001
-/// envelope the Lambda would answer rather than a bare 413.
-const BODY_LIMIT: usize = 10 * 1024 * 1024;
+pub use serve::Limits;
 
 /// Where the ledger lives.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,8 +46,10 @@ pub enum Store {
 impl Store {
     pub fn describe(&self) -> String {
         match self {
-            Store::File(path) => format!("{} (embedded DynamoDB)", path.display()),
-            Store::Memory => "in memory (embedded DynamoDB; gone when this stops)".to_owned(),
+            Store::File(path) => format!("{} (embedded DynamoDB, in process)", path.display()),
+            Store::Memory => {
+                "in memory (embedded DynamoDB, in process; gone when this stops)".to_owned()
+            }
             Store::Endpoint(url) => format!("{url} (external DynamoDB)"),
         }
     }
@@ -47,31 +60,62 @@ pub fn default_data_file() -> PathBuf {
     PathBuf::from(".skypay").join("ledger.db")
 }
 
+/// How the server runs, besides the configuration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub limits: Limits,
+    /// `--init`: make an empty data file, or an unmarked ledger an earlier skypay-local wrote,
+    /// a ledger.
+    pub init: bool,
+}
+
 #[derive(Clone)]
 struct AppState {
     gateway: Gateway,
     queue: PayoutQueue,
+    body_timeout: Duration,
+    health: Health,
 }
 
+/// What `/healthz` knows of the ledger.
+#[derive(Clone)]
+struct Health {
+    /// The embedded ledger's write outcomes; `None` for an external DynamoDB.
+    writes: Option<embedded::WriteHealth>,
+    /// When `/healthz` last tried a write to see whether a failing ledger recovered.
+    last_probe: Arc<Mutex<Option<Instant>>>,
+}
+
+/// While the last write had failed, `/healthz` tries one write at most this often.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
+
 /// The whole HTTP surface.
-fn router(gateway: Gateway, queue: PayoutQueue) -> Router {
+fn router(state: AppState) -> Router {
     let skypay = |action: Action| {
         post(
             move |State(state): State<AppState>,
                   ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                  body: Bytes| async move {
+                  headers: HeaderMap,
+                  body: Body| async move {
                 let request_id = skypay::ledger::random_token();
-                let reply = state
-                    .gateway
-                    .handle(
-                        action,
-                        Call {
-                            body: &body,
+                let read = read_body(&headers, body, state.body_timeout).await;
+                let reply = match read {
+                    Ok(bytes) => {
+                        let call = Call {
+                            body: &bytes,
                             source_ip: Some(peer.ip()),
                             request_id: &request_id,
-                        },
-                    )
-                    .await;
+                        };
+                        state.gateway.handle(action, call).await
+                    }
+                    // SPEC 2: even a body we would not read gets the HTTP 200 and 2001 envelope.
+                    Err(refusal) => {
+                        state
+                            .gateway
+                            .refuse_body(action, Some(peer.ip()), &request_id, refusal.into())
+                            .await
+                    }
+                };
                 let status =
                     StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 (
@@ -95,9 +139,47 @@ fn router(gateway: Gateway, queue: PayoutQueue) -> Router {
         .route("/admin/contracts", post(post_contract))
         .route("/admin/contracts/{contract_number}", get(get_contract))
         .route("/admin/finance", get(get_finance))
-        .route("/healthz", get(|| async { "ok" }))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(AppState { gateway, queue })
+        .route("/healthz", get(healthz))
+        .with_state(state)
+}
+
+/// Why a body was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unread {
+    /// Declared, or found, larger than SPEC 2's 64 KiB.
+    TooLarge,
+    /// Broken framing, or the connection went away.
+    Broken,
+    /// Not all there within the body-read timeout.
+    TimedOut,
+}
+
+impl From<Unread> for BodyError {
+    fn from(unread: Unread) -> BodyError {
+        match unread {
+            Unread::TooLarge => BodyError::TooLarge,
+            Unread::Broken | Unread::TimedOut => BodyError::Incomplete,
+        }
+    }
+}
+
+/// A request body, at most 64 KiB: refused at a larger declared `Content-Length` before a byte
+/// of it is read, stopped at 64 KiB when streamed, and bounded in time.
+async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Bytes, Unread> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Unread::TooLarge);
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(Unread::TimedOut),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Unread::TooLarge),
+        Ok(Err(_)) => Err(Unread::Broken),
+    }
 }
 
 fn json(reply: admin::AdminReply) -> Response {
@@ -105,15 +187,55 @@ fn json(reply: admin::AdminReply) -> Response {
     (status, axum::Json(reply.body)).into_response()
 }
 
-async fn post_payout(State(s): State<AppState>, body: Bytes) -> Response {
+/// An admin request's body, or the answer to one that could not be read.
+async fn admin_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    read_body(headers, body, state.body_timeout)
+        .await
+        .map_err(|unread| {
+            let (status, message) = match unread {
+                Unread::TooLarge => (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the body is larger than 64 KiB",
+                ),
+                Unread::TimedOut => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the body did not arrive in time",
+                ),
+                Unread::Broken => (StatusCode::BAD_REQUEST, "the body could not be read"),
+            };
+            (status, axum::Json(serde_json::json!({"error": message}))).into_response()
+        })
+}
+
+async fn post_payout(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let body = match admin_body(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     json(admin::post_payout(&s.queue, &body, &skypay::ledger::random_token()).await)
 }
 
-async fn get_payout(State(s): State<AppState>, Path(number): Path<String>) -> Response {
-    json(admin::get_payout(s.gateway.ledger(), &number, &skypay::ledger::random_token()).await)
+async fn get_payout(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    Query(page): Query<admin::PageQuery>,
+) -> Response {
+    json(
+        admin::get_payout(
+            s.gateway.ledger(),
+            &number,
+            &page,
+            &skypay::ledger::random_token(),
+        )
+        .await,
+    )
 }
 
-async fn post_contract(State(s): State<AppState>, body: Bytes) -> Response {
+async fn post_contract(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let body = match admin_body(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let config = s.gateway.config();
     json(
         admin::post_contract(
@@ -126,8 +248,20 @@ async fn post_contract(State(s): State<AppState>, body: Bytes) -> Response {
     )
 }
 
-async fn get_contract(State(s): State<AppState>, Path(number): Path<String>) -> Response {
-    json(admin::get_contract(s.gateway.ledger(), &number, &skypay::ledger::random_token()).await)
+async fn get_contract(
+    State(s): State<AppState>,
+    Path(number): Path<String>,
+    Query(page): Query<admin::PageQuery>,
+) -> Response {
+    json(
+        admin::get_contract(
+            s.gateway.ledger(),
+            &number,
+            &page,
+            &skypay::ledger::random_token(),
+        )
+        .await,
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -146,6 +280,56 @@ async fn get_finance(State(s): State<AppState>, Query(q): Query<FinanceQuery>) -
     )
 }
 
+/// `GET /healthz`: 200 while the ledger takes writes, 503 once a write failed in storage (disk
+/// full, I/O error) and none has succeeded since. No write per probe: the answer comes from
+/// the last write's outcome; only while it is failing does a probe try one write, at most every
+/// few seconds, to see whether the ledger recovered.
+async fn healthz(State(s): State<AppState>) -> Response {
+    let Some(writes) = &s.health.writes else {
+        return (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "ledger": "external"})),
+        )
+            .into_response();
+    };
+    if writes.failing().is_some() && s.health.probe_due() {
+        let ledger = s.gateway.ledger();
+        let now = chrono::Utc::now().to_rfc3339();
+        // The outcome lands in `writes` through the transport.
+        let _ = schema::probe_write(ledger.client(), ledger.table(), &now).await;
+    }
+    match writes.failing() {
+        None => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "ledger": "writable"})),
+        )
+            .into_response(),
+        Some((ago, why)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({
+                "status": "unhealthy",
+                "ledger": "not writable",
+                "failingForSeconds": ago.as_secs(),
+                "error": why,
+            })),
+        )
+            .into_response(),
+    }
+}
+
+impl Health {
+    fn probe_due(&self) -> bool {
+        let Ok(mut last) = self.last_probe.lock() else {
+            return false;
+        };
+        let due = last.is_none_or(|at| at.elapsed() >= PROBE_EVERY);
+        if due {
+            *last = Some(Instant::now());
+        }
+        due
+    }
+}
+
 /// A running local server.
 pub struct Running {
     pub addr: SocketAddr,
@@ -154,7 +338,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets requests in flight finish, then closes the ledger cleanly.
+    /// Stops accepting, lets requests in flight finish (within the shutdown timeout), then
+    /// closes the ledger cleanly.
     pub async fn stop(mut self) -> Result<(), String> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -172,96 +357,154 @@ impl Running {
     }
 }
 
-/// Starts the embedded DynamoDB (unless `store` is an endpoint), creates the table if it is
-/// missing, and serves every route on `listen`.
-pub async fn start(listen: SocketAddr, store: Store, config: Config) -> Result<Running, String> {
-    let (endpoint, embedded) = match &store {
-        Store::Endpoint(url) => (url.clone(), None),
+/// The ledger a store gives: the client, whether the embedded emulator is behind it (and its
+/// write health), and the data file's lock, held for as long as the server runs.
+struct Opened {
+    ledger: Ledger,
+    writes: Option<embedded::WriteHealth>,
+    lock: Option<ledger_file::Lock>,
+}
+
+/// Opens the ledger: an external DynamoDB as it is (the table created if missing); the
+/// embedded one in process, from a data file that is checked, locked and marked (see
+/// [`ledger_file`]), or in memory.
+async fn open(store: &Store, config: &Config, init: bool) -> Result<Opened, String> {
+    let table = config.table_name.as_str();
+    let in_process = |db: dynoxide::Database| {
+        let (http, writes) = embedded::client(db);
+        let client = skypay::dynamo::client_for_endpoint_over(
+            http,
+            embedded::ENDPOINT,
+            skypay::dynamo::Timeouts::PRODUCTION,
+        );
+        (Ledger::new(client, table), writes)
+    };
+    let created = |e: skypay::ledger::LedgerError| format!("cannot create the table {table}: {e}");
+    let now = chrono::Utc::now().to_rfc3339();
+    match store {
+        Store::Endpoint(url) => {
+            let ledger = Ledger::new(skypay::dynamo::client_for_endpoint(url), table);
+            // An external DynamoDB gets the template's table exactly, stream included.
+            ledger.ensure_table(Stream::On).await.map_err(created)?;
+            Ok(Opened {
+                ledger,
+                writes: None,
+                lock: None,
+            })
+        }
+        Store::Memory => {
+            let db = dynoxide::Database::memory()
+                .map_err(|e| format!("cannot start the embedded DynamoDB: {e}"))?;
+            let (ledger, writes) = in_process(db);
+            // The embedded emulator gets no stream (nobody reads it locally; see
+            // ledger::schema).
+            ledger.ensure_table(Stream::Off).await.map_err(created)?;
+            schema::mark(ledger.client(), table, &now)
+                .await
+                .map_err(created)?;
+            Ok(Opened {
+                ledger,
+                writes: Some(writes),
+                lock: None,
+            })
+        }
         Store::File(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
+            let lock = ledger_file::Lock::take(path)?;
+            let shown = path.display();
+            let found = ledger_file::inspect(path)?;
+            match found {
+                ledger_file::Found::Empty if init => std::fs::remove_file(path)
+                    .map_err(|e| format!("cannot replace the empty {shown}: {e}"))?,
+                ledger_file::Found::Empty => {
+                    return Err(format!(
+                        "{shown} is empty (0 bytes): it is not a skypay ledger, and an empty \
+                         ledger in its place would take cash already collected again. Restore \
+                         a backup (skypay-local restore), or start with --init to make it a new, \
+                         empty ledger"
+                    ));
+                }
+                ledger_file::Found::Nothing | ledger_file::Found::EmulatorDatabase => {}
+            }
             let path_text = path.to_str().ok_or("the data file path is not UTF-8")?;
             let db = dynoxide::Database::new(path_text)
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-            let (url, handle) = serve_embedded(db).await?;
-            (url, Some(handle))
+                .map_err(|e| format!("cannot open {shown}: {e}"))?;
+            let (ledger, writes) = in_process(db);
+            let existing = found == ledger_file::Found::EmulatorDatabase;
+            if existing
+                && !schema::is_marked(ledger.client(), table)
+                    .await
+                    .map_err(|e| format!("cannot read {shown}: {e}"))?
+                && !init
+            {
+                return Err(format!(
+                    "{shown} holds no skypay ledger mark in table {table}: it is not a ledger \
+                     this server made. If it is one an earlier skypay-local wrote (before the \
+                     mark existed), start once with --init to mark it"
+                ));
+            }
+            ledger.ensure_table(Stream::Off).await.map_err(created)?;
+            schema::mark(ledger.client(), table, &now)
+                .await
+                .map_err(created)?;
+            Ok(Opened {
+                ledger,
+                writes: Some(writes),
+                lock: Some(lock),
+            })
         }
-        Store::Memory => {
-            let db = dynoxide::Database::memory()
-                .map_err(|e| format!("cannot start the embedded DynamoDB: {e}"))?;
-            let (url, handle) = serve_embedded(db).await?;
-            (url, Some(handle))
-        }
-    };
-    let client = skypay::dynamo::client_for_endpoint(&endpoint);
-    let ledger = Ledger::new(client, config.table_name.as_str());
-    // The embedded emulator gets no stream (nobody reads it locally; see ledger::schema);
-    // an external DynamoDB gets the template's table exactly.
-    let stream = if embedded.is_some() {
-        Stream::Off
-    } else {
-        Stream::On
-    };
-    ledger
-        .ensure_table(stream)
-        .await
-        .map_err(|e| format!("cannot create the table {}: {e}", config.table_name))?;
+    }
+}
+
+/// Opens the ledger (see [`open`]) and serves every route on `listen`, within `options`.
+pub async fn start(
+    listen: SocketAddr,
+    store: Store,
+    config: Config,
+    options: Options,
+) -> Result<Running, String> {
+    let Opened {
+        ledger,
+        writes,
+        lock,
+    } = open(&store, &config, options.init).await?;
     let queue = PayoutQueue::new(config.clone(), ledger.clone()).map_err(|e| e.to_string())?;
     let gateway = Gateway::new(config, ledger);
+    let state = AppState {
+        gateway,
+        queue,
+        body_timeout: options.limits.body_timeout,
+        health: Health {
+            writes,
+            last_probe: Arc::new(Mutex::new(None)),
+        },
+    };
 
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(gateway, queue).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state);
+    let limits = options.limits;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-            .map_err(|e| format!("server failed: {e}"));
-        if let Some(db) = embedded {
-            db.stop().await?;
-        }
-        served
+        serve::serve(listener, app, limits, async {
+            let _ = stopped.await;
+        })
+        .await;
+        // The router (and with it the last handle on the embedded database) is gone: SQLite
+        // closes, checkpointing its log; then the data file is unlocked.
+        drop(lock);
+        Ok(())
     });
     Ok(Running {
         addr,
         stop: Some(stop),
         task,
     })
-}
-
-/// The embedded DynamoDB, served on a loopback port of its own.
-struct Embedded {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), String>>,
-}
-
-impl Embedded {
-    async fn stop(self) -> Result<(), String> {
-        let _ = self.stop.send(());
-        self.task.await.map_err(|e| e.to_string())?
-    }
-}
-
-async fn serve_embedded(db: dynoxide::Database) -> Result<(String, Embedded), String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| format!("cannot start the embedded DynamoDB: {e}"))?;
-    let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
-        let _ = stopped.await;
-    }));
-    Ok((url, Embedded { stop, task }))
 }
 
 /// What `skypay-local` prints when it starts: where it is, who it expects, and a ready-to-paste

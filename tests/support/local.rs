@@ -1,7 +1,7 @@
 //! `skypay-local` started inside a test on an ephemeral port, and a small HTTP client for it.
 
 use serde_json::Value;
-use skypay_local::{Running, Store};
+use skypay_local::{Options, Running, Store};
 
 use crate::{Backend, config_with};
 
@@ -30,7 +30,29 @@ impl LocalServer {
     /// On the embedded DynamoDB persisted to `path` (always embedded: this is what `--data`
     /// does).
     pub async fn start_with_file(path: &std::path::Path) -> LocalServer {
-        LocalServer::start_on(Store::File(path.to_owned()), config_with(&[]), None).await
+        LocalServer::try_start_with_file(path, Options::default())
+            .await
+            .expect("skypay-local started")
+    }
+
+    /// The same, with these options; the error is what skypay-local would print.
+    pub async fn try_start_with_file(
+        path: &std::path::Path,
+        options: Options,
+    ) -> Result<LocalServer, String> {
+        LocalServer::try_start_on(Store::File(path.to_owned()), config_with(&[]), None, options)
+            .await
+    }
+
+    /// In memory, with these limits.
+    pub async fn start_with_limits(limits: skypay_local::Limits) -> LocalServer {
+        let options = Options {
+            limits,
+            ..Options::default()
+        };
+        LocalServer::try_start_on(Store::Memory, config_with(&[]), None, options)
+            .await
+            .expect("skypay-local started")
     }
 
     async fn start_on(
@@ -38,15 +60,33 @@ impl LocalServer {
         config: skypay::Config,
         backend: Option<Backend>,
     ) -> LocalServer {
-        let running = skypay_local::start("127.0.0.1:0".parse().unwrap(), store, config)
+        LocalServer::try_start_on(store, config, backend, Options::default())
             .await
-            .expect("skypay-local started");
-        LocalServer {
+            .expect("skypay-local started")
+    }
+
+    async fn try_start_on(
+        store: Store,
+        config: skypay::Config,
+        backend: Option<Backend>,
+        options: Options,
+    ) -> Result<LocalServer, String> {
+        let running =
+            skypay_local::start("127.0.0.1:0".parse().unwrap(), store, config, options).await?;
+        Ok(LocalServer {
             base: format!("http://{}", running.addr),
             http: reqwest::Client::new(),
             running: Some(running),
             _backend: backend,
-        }
+        })
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running
+            .as_ref()
+            .map(|r| r.addr)
+            .expect("the server is running")
     }
 
     pub async fn stop(mut self) {

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::ledger::{
-    CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutLookup, PayoutStatus,
-    PayoutView, PushOutcome, WriteContext,
+    CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
+    PushOutcome, WriteContext,
 };
 use crate::mask;
 use crate::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
@@ -571,17 +571,16 @@ impl PayoutQueue {
         }
         // The lease ran out during the push and another attempt took over: its record stands,
         // and is what this attempt reports (rare: a push slower than the lease).
-        Ok(self.read(control_number).await?.status)
-    }
-
-    async fn read(&self, control_number: &ControlNumber) -> Result<PayoutView, SubmitError> {
-        match self.inner.ledger.payout(control_number.as_str()).await? {
-            Some(PayoutLookup::Payout(view)) => Ok(*view),
-            _ => Err(SubmitError::Ledger(LedgerError::Malformed {
-                key: control_number.to_string(),
-                what: "a payout just written cannot be read back",
-            })),
-        }
+        self.inner
+            .ledger
+            .payout_status(control_number.as_str())
+            .await?
+            .ok_or_else(|| {
+                SubmitError::Ledger(LedgerError::Malformed {
+                    key: control_number.to_string(),
+                    what: "a payout just written cannot be read back",
+                })
+            })
     }
 }
 

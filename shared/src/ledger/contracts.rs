@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
-use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
 use crate::mask::{self, Private};
 use crate::rules::{Amount, ControlNumber, money};
 use crate::time::SkyPayTime;
@@ -35,6 +35,13 @@ fn contract_key(contract_number: &str) -> HashMap<String, AttributeValue> {
         (PARTITION_KEY.to_owned(), s(contract_pk(contract_number))),
         (SORT_KEY.to_owned(), s(CONTRACT_SK)),
     ])
+}
+
+/// One page of a contract's receipts, and where the next page starts.
+#[derive(Clone, Debug)]
+pub struct ContractPage {
+    pub contract: ContractView,
+    pub next: Option<String>,
 }
 
 /// A repayment a cashier took, as collectionCollect reports it. Debug masks the phone.
@@ -126,6 +133,9 @@ pub struct ContractView {
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// How many receipts the contract holds in all.
+    pub receipt_count: u32,
+    /// One page of them (see [`Ledger::contract_page`]).
     pub receipts: Vec<ReceiptView>,
 }
 
@@ -372,19 +382,39 @@ impl Ledger {
         }
     }
 
-    /// A contract with its receipts (one strongly consistent query).
+    /// A contract with the first page of its receipts.
     pub async fn contract(
         &self,
         contract_number: &str,
     ) -> Result<Option<ContractView>, LedgerError> {
-        let items = self.partition(contract_pk(contract_number)).await?;
-        let mut meta = None;
-        let mut receipts = Vec::new();
-        for attrs in &items {
-            let item = Item(attrs);
-            match item.s(SORT_KEY) {
-                Some(CONTRACT_SK) => meta = Some(item),
-                Some(sk) if sk.starts_with(RECEIPT_PREFIX) => receipts.push(ReceiptView {
+        Ok(self
+            .contract_page(contract_number, &Page::first())
+            .await?
+            .map(|page| page.contract))
+    }
+
+    /// A contract with one page of its receipts (in key order: payChannel, then
+    /// receiptNumber), and the cursor of the next page.
+    pub async fn contract_page(
+        &self,
+        contract_number: &str,
+        page: &Page,
+    ) -> Result<Option<ContractPage>, LedgerError> {
+        let (meta, items, next) = self
+            .head_and_page(
+                contract_pk(contract_number),
+                CONTRACT_SK,
+                RECEIPT_PREFIX,
+                page,
+            )
+            .await?;
+        let Some(meta) = meta else { return Ok(None) };
+        let meta = Item(&meta);
+        let receipts = items
+            .iter()
+            .map(|attrs| {
+                let item = Item(attrs);
+                ReceiptView {
                     receipt_number: item.s("receiptNumber").unwrap_or_default().to_owned(),
                     pay_channel: item.u32("payChannel").unwrap_or(0),
                     amount: money(item.decimal("amount").unwrap_or_default()),
@@ -392,14 +422,11 @@ impl Ledger {
                     phone_valid: item.bool("phoneValid").unwrap_or(false),
                     collected_time: item.s("collectedTime").unwrap_or_default().to_owned(),
                     recorded_at: item.s("recordedAt").unwrap_or_default().to_owned(),
-                }),
-                _ => {}
-            }
-        }
-        let Some(meta) = meta else { return Ok(None) };
-        receipts.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
+                }
+            })
+            .collect();
         let (status, total, due) = status_of(meta);
-        Ok(Some(ContractView {
+        let contract = ContractView {
             contract_number: meta
                 .s("contractNumber")
                 .unwrap_or(contract_number)
@@ -411,8 +438,10 @@ impl Ledger {
             name: meta.s("name").map(str::to_owned),
             address: meta.s("address").map(str::to_owned),
             phone: meta.s("phone").map(str::to_owned),
+            receipt_count: meta.u32("receiptCount").unwrap_or(0),
             receipts,
-        }))
+        };
+        Ok(Some(ContractPage { contract, next }))
     }
 
     /// collectionInquiry (SPEC 13.3): the contract's status and payer, from one `GetItem`;

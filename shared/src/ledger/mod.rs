@@ -34,11 +34,13 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
+pub use contracts::ContractPage;
 pub use contracts::{
     CollectOutcome, Collection, ContractInquiry, ContractRegistration, ContractStatus,
     ContractView, Payer, ReceiptView, RegisterOutcome,
 };
 pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
+pub use payouts::PayoutPage;
 pub use payouts::{
     CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome, LeaseOutcome, NewPayout,
     PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView,
@@ -179,6 +181,71 @@ impl Ledger {
         }
     }
 
+    /// An item at `sk` of partition `pk` (strongly consistent), and one page of the items
+    /// whose sort key starts with `prefix` (the events of a payout, the receipts of a contract),
+    /// in key order, after the page's cursor. Two requests, however many items the partition
+    /// holds: an admin read stays bounded (a contract with 20,000 receipts took 1-2.6 s and
+    /// 60 MB per read when it read them all).
+    pub(crate) async fn head_and_page(
+        &self,
+        pk: String,
+        sk: &str,
+        prefix: &str,
+        page: &Page,
+    ) -> Result<
+        (
+            Option<item::Attributes>,
+            Vec<item::Attributes>,
+            Option<String>,
+        ),
+        LedgerError,
+    > {
+        use std::collections::HashMap;
+        let key = HashMap::from([
+            (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
+            (schema::SORT_KEY.to_owned(), item::s(sk)),
+        ]);
+        let head = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?
+            .item;
+        let condition = "#pk = :pk AND begins_with(#sk, :prefix)";
+        let bound = expr::bind(
+            &[condition],
+            vec![("pk", item::s(&pk)), ("prefix", item::s(prefix))],
+        );
+        let start = page.after.as_ref().map(|after| {
+            HashMap::from([
+                (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
+                (schema::SORT_KEY.to_owned(), item::s(after)),
+            ])
+        });
+        let found = self
+            .client
+            .query()
+            .table_name(self.table())
+            .key_condition_expression(condition)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .consistent_read(true)
+            .limit(page.limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("Query", &e))?;
+        let next = found
+            .last_evaluated_key()
+            .and_then(|k| item::Item(k).s(schema::SORT_KEY))
+            .map(Page::cursor_of);
+        Ok((head, found.items.unwrap_or_default(), next))
+    }
+
     /// Runs one transaction. Returns the cancellation reasons when DynamoDB cancelled it for a
     /// failed condition; retries (a bounded number of times) when it cancelled it only for a
     /// conflict with a concurrent transaction.
@@ -223,6 +290,58 @@ impl Ledger {
             let pause = 10 * u64::from(attempt) + u64::from(rand::random::<u8>() % 10);
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
+    }
+}
+
+/// Which page of a payout's events or a contract's receipts to read (`GET /admin/...?limit=
+/// &cursor=`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub limit: i32,
+    /// The sort key the previous page ended at.
+    pub after: Option<String>,
+}
+
+impl Page {
+    pub const DEFAULT_LIMIT: i32 = 100;
+    pub const MAX_LIMIT: i32 = 1000;
+
+    /// The first page, of the default size.
+    pub fn first() -> Page {
+        Page {
+            limit: Page::DEFAULT_LIMIT,
+            after: None,
+        }
+    }
+
+    /// From a request's `limit` (1 to 1,000, default 100) and `cursor` (a previous answer's
+    /// `nextCursor`). The error says what is wrong, for a 400.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Page, String> {
+        let limit = match limit {
+            None => Page::DEFAULT_LIMIT,
+            Some(text) => text
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=Page::MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    format!("limit must be a whole number from 1 to {}", Page::MAX_LIMIT)
+                })?,
+        };
+        let after = match cursor {
+            None => None,
+            Some(text) => Some(
+                hex::decode(text)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or("cursor is not one this server gave")?,
+            ),
+        };
+        Ok(Page { limit, after })
+    }
+
+    /// The cursor a page ending at sort key `sk` hands out: opaque, URL-safe.
+    fn cursor_of(sk: &str) -> String {
+        hex::encode(sk)
     }
 }
 

@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s, ss};
 use super::schema::{PARTITION_KEY, SORT_KEY};
-use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
 use crate::mask::Private;
 use crate::rules::{Amount, ControlNumber, PayoutChannel, money};
 use crate::time::SkyPayTime;
@@ -781,32 +781,64 @@ impl Ledger {
         }
     }
 
-    /// A payout with its callbacks (one strongly consistent query). `Ok(None)` when nothing is
-    /// stored under the number.
+    /// A payout with the first page of its callbacks. `Ok(None)` when nothing is stored under
+    /// the number.
     pub async fn payout(&self, control_number: &str) -> Result<Option<PayoutLookup>, LedgerError> {
-        let items = self.partition(payout_pk(control_number)).await?;
-        let mut meta = None;
-        let mut events = Vec::new();
-        for attrs in &items {
-            let item = Item(attrs);
-            match item.s(SORT_KEY) {
-                Some(PAYOUT_SK) => meta = Some(item),
-                Some(sk) if sk.starts_with(EVENT_PREFIX) => events.push(event_view(item)),
-                _ => {}
-            }
-        }
-        if meta.is_none() && events.is_empty() {
+        Ok(self
+            .payout_page(control_number, &Page::first())
+            .await?
+            .map(|page| page.lookup))
+    }
+
+    /// A payout with one page of its callbacks (in key order: payType, then dealTime), and the
+    /// cursor of the next page. `Ok(None)` when nothing is stored under the number.
+    pub async fn payout_page(
+        &self,
+        control_number: &str,
+        page: &Page,
+    ) -> Result<Option<PayoutPage>, LedgerError> {
+        let (meta, items, next) = self
+            .head_and_page(payout_pk(control_number), PAYOUT_SK, EVENT_PREFIX, page)
+            .await?;
+        let events: Vec<EventView> = items.iter().map(|a| event_view(Item(a))).collect();
+        if meta.is_none() && events.is_empty() && page.after.is_none() {
             return Ok(None);
         }
-        let view = match meta {
-            Some(item) => view_of(item, events.clone())?,
+        let view = match &meta {
+            Some(item) => view_of(Item(item), events.clone())?,
             None => None,
         };
-        Ok(Some(match view {
+        let lookup = match view {
             Some(view) => PayoutLookup::Payout(Box::new(view)),
             None => PayoutLookup::Orphan(events),
-        }))
+        };
+        Ok(Some(PayoutPage { lookup, next }))
     }
+
+    /// A payout's status alone (one strongly consistent `GetItem`); `None` for a number no
+    /// payout holds.
+    pub async fn payout_status(
+        &self,
+        control_number: &str,
+    ) -> Result<Option<PayoutStatus>, LedgerError> {
+        let found = self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
+        Ok(found.item().map(Item).and_then(status_of))
+    }
+}
+
+/// One page of what is stored under a control number, and where the next page starts.
+#[derive(Clone, Debug)]
+pub struct PayoutPage {
+    pub lookup: PayoutLookup,
+    pub next: Option<String>,
 }
 
 /// What is stored under a control number.

@@ -115,6 +115,98 @@ pub async fn ensure_table(client: &Client, table: &str, stream: Stream) -> Resul
     }
 }
 
+/// The item that marks a table as a skypay ledger, written when the local server creates it:
+/// `skypay-local` refuses to adopt a data file without it (an empty or foreign file would
+/// otherwise pass for an empty ledger, and acknowledged cash be taken again).
+pub const MARK_PK: &str = "LEDGER";
+pub const MARK_SK: &str = "MARK";
+/// The ledger format the mark names.
+pub const MARK_FORMAT: &str = "skypay-ledger/1";
+
+fn mark_key() -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    std::collections::HashMap::from([
+        (
+            PARTITION_KEY.to_owned(),
+            AttributeValue::S(MARK_PK.to_owned()),
+        ),
+        (SORT_KEY.to_owned(), AttributeValue::S(MARK_SK.to_owned())),
+    ])
+}
+
+/// Whether `table` exists and carries the ledger mark (one strongly consistent read).
+pub async fn is_marked(client: &Client, table: &str) -> Result<bool, LedgerError> {
+    let found = client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(mark_key()))
+        .consistent_read(true)
+        .send()
+        .await;
+    match found {
+        Ok(out) => Ok(out.item().is_some_and(|item| {
+            matches!(item.get("format"), Some(aws_sdk_dynamodb::types::AttributeValue::S(f)) if f == MARK_FORMAT)
+        })),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(LedgerError::dynamo("GetItem", &e)),
+    }
+}
+
+/// Writes the mark (idempotent: an existing mark is kept as it is).
+pub async fn mark(client: &Client, table: &str, now: &str) -> Result<(), LedgerError> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut item = mark_key();
+    item.insert(
+        "kind".to_owned(),
+        AttributeValue::S("ledgerMark".to_owned()),
+    );
+    item.insert(
+        "format".to_owned(),
+        AttributeValue::S(MARK_FORMAT.to_owned()),
+    );
+    item.insert("createdAt".to_owned(), AttributeValue::S(now.to_owned()));
+    let result = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(LedgerError::dynamo("PutItem", &e)),
+    }
+}
+
+/// A write that proves the ledger takes writes again (the local server's `/healthz`, at most
+/// every few seconds and only while the last write had failed): the mark's `probedAt`.
+pub async fn probe_write(client: &Client, table: &str, now: &str) -> Result<(), LedgerError> {
+    client
+        .update_item()
+        .table_name(table)
+        .set_key(Some(mark_key()))
+        .update_expression("SET probedAt = :now")
+        .expression_attribute_values(
+            ":now",
+            aws_sdk_dynamodb::types::AttributeValue::S(now.to_owned()),
+        )
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| LedgerError::dynamo("UpdateItem", &e))
+}
+
 /// Real DynamoDB creates tables asynchronously; emulators are ACTIVE at once.
 async fn wait_until_active(client: &Client, table: &str) -> Result<(), LedgerError> {
     for _ in 0..120 {
