@@ -1412,6 +1412,33 @@ def render(r: dict, args) -> str:
         "differs in any byte (another payTime) is a new payload to Powertools and reaches the ledger.")
     add("")
 
+    soaks = sorted(OUT.glob("soak-*.json"))
+    if soaks:
+        add("## 8. skypay-local under a sustained load (the soak)")
+        add("")
+        add("`bench/soak.py`: skypay-local (release) on a fresh `--data` ledger, collectionCollect on one "
+            "contract by `skypay-load collect` (8 clients, a new receipt each call: one TransactWriteItems "
+            "each), one minute at a time; after each minute the calls per second, the server's CPU per "
+            "call (utime + stime) and its resident memory. `before` is skypay-local with the embedded "
+            "ledger behind its own loopback HTTP server (the emulator keeping every ClientRequestToken); "
+            "`after`, in process with the token dropped (skypay-local/src/embedded.rs).")
+        add("")
+        for path in soaks:
+            soak = json.loads(path.read_text())
+            add(f"**{soak['label']}** ({soak.get('commit') or soak['binary']}, {soak['date']}, "
+                f"{soak['cores']} cores, {soak['clients']} clients):")
+            add("")
+            add("| minute | calls/s | p50 | p99 | server CPU per call | RSS | answers |")
+            add("|---|---|---|---|---|---|---|")
+            for row in soak["minutes"]:
+                answers = ", ".join(f"{k} x{v}" for k, v in row["codes"].items())
+                if row.get("errors"):
+                    answers += f", {row['errors']} errors"
+                add(f"| {row['minute']} | {row['callsPerSecond']} | {row['p50Us'] / 1000:.2f} ms | "
+                    f"{row['p99Us'] / 1000:.2f} ms | {row['serverCpuPerCallUs']} us | "
+                    f"{row['rssBytes'] / 1e6:.1f} MB | {answers} |")
+            add("")
+
     if r.get("notes"):
         add("## Notes")
         add("")

@@ -40,8 +40,13 @@ impl LocalServer {
         path: &std::path::Path,
         options: Options,
     ) -> Result<LocalServer, String> {
-        LocalServer::try_start_on(Store::File(path.to_owned()), config_with(&[]), None, options)
-            .await
+        LocalServer::try_start_on(
+            Store::File(path.to_owned()),
+            config_with(&[]),
+            None,
+            options,
+        )
+        .await
     }
 
     /// In memory, with these limits.

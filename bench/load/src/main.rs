@@ -5,6 +5,8 @@
 //! skypay-load register --url http://127.0.0.1:3000 --from 0 --count 20000
 //! # payoutPayout on them, 8 clients, 20% of the calls repeating a number paid before.
 //! skypay-load pay --url http://127.0.0.1:3000 --from 0 --count 10000 --clients 8 --duplicates 20
+//! # collectionCollect on one registered contract, a new receipt each call (the soak).
+//! skypay-load collect --url http://127.0.0.1:3000 --contract SKY019999999999 --count 100000
 //! ```
 //!
 //! Each command prints progress on stderr and one JSON object on stdout: requests, seconds,
@@ -43,6 +45,15 @@ enum Command {
         #[arg(long, default_value = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75")]
         key: String,
     },
+    /// Calls POST /collectionCollect on one contract, each call a new receipt (`R` + the
+    /// serial from `--from`), 1.00 each: every call a transaction that records a receipt.
+    Collect {
+        #[command(flatten)]
+        common: Common,
+        /// The contract, registered beforehand with an amount due that the run cannot reach.
+        #[arg(long)]
+        contract: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -75,6 +86,7 @@ struct Common {
 enum Kind {
     Register,
     Pay { duplicates: u64 },
+    Collect,
 }
 
 struct Plan {
@@ -85,6 +97,7 @@ struct Plan {
     prefix: String,
     user: String,
     key: String,
+    contract: String,
     deadline: Instant,
     clients: u64,
 }
@@ -94,7 +107,7 @@ impl Plan {
     fn duplicates_among(&self, n: u64) -> u64 {
         match self.kind {
             Kind::Pay { duplicates } => n.saturating_mul(duplicates) / 100,
-            Kind::Register => 0,
+            Kind::Register | Kind::Collect => 0,
         }
     }
 
@@ -110,6 +123,16 @@ impl Plan {
                 format!(
                     r#"{{"controlNumber":"{}","name":"Cruz,Juan","phone":"09171234567","amount":"3400.00","withdrawChannel":1}}"#,
                     self.control_number(i)
+                ),
+            ),
+            Kind::Collect => (
+                format!("{}/collectionCollect", self.url),
+                format!(
+                    r#"{{"userName":"{}","action":"collectionCollect","authentication":"{}","contractNumber":"{}","amount":"1.00","phone":"09171234567","receiptNumber":"R{}","collectedTime":"2019-02-18 15:01:02","payChannel":"10"}}"#,
+                    self.user,
+                    self.key,
+                    self.contract,
+                    self.from.saturating_add(i)
                 ),
             ),
             Kind::Pay { .. } => {
@@ -161,7 +184,7 @@ struct Tally {
 fn code_of(kind: Kind, status: u16, body: &str) -> String {
     match kind {
         Kind::Register => format!("HTTP {status}"),
-        Kind::Pay { .. } => {
+        Kind::Pay { .. } | Kind::Collect => {
             let marker = "\"responseCode\":\"";
             body.find(marker)
                 .and_then(|at| body.get(at + marker.len()..))
@@ -272,9 +295,9 @@ async fn run(plan: Plan) -> Result<serde_json::Value, String> {
     total.latencies_us.sort_unstable();
     let sum: u64 = total.latencies_us.iter().sum();
     Ok(serde_json::json!({
-        "command": match plan.kind { Kind::Register => "register", Kind::Pay { .. } => "pay" },
+        "command": match plan.kind { Kind::Register => "register", Kind::Pay { .. } => "pay", Kind::Collect => "collect" },
         "clients": clients,
-        "duplicatePercent": match plan.kind { Kind::Pay { duplicates } => duplicates, Kind::Register => 0 },
+        "duplicatePercent": match plan.kind { Kind::Pay { duplicates } => duplicates, Kind::Register | Kind::Collect => 0 },
         "requests": plan.count,
         "answered": answered,
         "freshNumbers": plan.fresh(),
@@ -294,8 +317,16 @@ async fn run(plan: Plan) -> Result<serde_json::Value, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let (common, kind, user, key) = match cli.command {
-        Command::Register(common) => (common, Kind::Register, String::new(), String::new()),
+    const USER: &str = "AppName@skypay";
+    const KEY: &str = "30AC21B2-9EAA-4503-B0F0-7BE5C277ED75";
+    let (common, kind, user, key, contract) = match cli.command {
+        Command::Register(common) => (
+            common,
+            Kind::Register,
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
         Command::Pay {
             common,
             duplicates,
@@ -308,6 +339,14 @@ fn main() -> ExitCode {
             },
             user,
             key,
+            String::new(),
+        ),
+        Command::Collect { common, contract } => (
+            common,
+            Kind::Collect,
+            USER.to_owned(),
+            KEY.to_owned(),
+            contract,
         ),
     };
     let runtime = match common.threads {
@@ -334,6 +373,7 @@ fn main() -> ExitCode {
         prefix: common.prefix,
         user,
         key,
+        contract,
         deadline: Instant::now() + Duration::from_secs(common.max_seconds),
         clients: common.clients,
     };
@@ -362,6 +402,7 @@ mod tests {
             prefix: "SKY01".to_owned(),
             user: "u".to_owned(),
             key: "k".to_owned(),
+            contract: "SKY019999999999".to_owned(),
             deadline: Instant::now(),
             clients: 4,
         }
