@@ -161,14 +161,14 @@ impl Process {
                     continue;
                 };
                 // 0A: LISTEN.
-                if *state == "0A" && inodes.iter().any(|i| i == inode) {
-                    if let Some(port) = local
+                if *state == "0A"
+                    && inodes.iter().any(|i| i == inode)
+                    && let Some(port) = local
                         .rsplit(':')
                         .next()
                         .and_then(|p| u16::from_str_radix(p, 16).ok())
-                    {
-                        ports.push(port);
-                    }
+                {
+                    ports.push(port);
                 }
             }
         }
