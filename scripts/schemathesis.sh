@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Property-based API tests: schemathesis (PyPI) generates calls from openapi/skypay.yaml and
+# Property-based API tests: schemathesis (PyPI) generates calls from an OpenAPI document and
 # sends them to a fresh `skypay-local --memory`. Every reply must be a documented status with
 # a documented content type and body: for the SkyPay endpoints, HTTP 200 and exactly the
-# envelope, whatever the body. No server errors.
+# envelope, whatever the body; for the loan system's routes (the router partner-api serves in
+# AWS), the documented statuses and shapes. No server errors.
 #
-#   scripts/schemathesis.sh                   install if needed, build, run
+#   scripts/schemathesis.sh [SPEC]            install if needed, build, run (SPEC: default
+#                                             openapi/skypay.yaml; openapi/partner-api.yaml)
 #   scripts/schemathesis.sh --install-only    only make sure .venv-schemathesis has the tools
 #
 # Environment: SCHEMATHESIS_MAX_EXAMPLES (per operation and phase, default 300),
@@ -24,7 +26,8 @@ install_only=false
 for arg in "$@"; do
     case "$arg" in
         --install-only) install_only=true ;;
-        *) echo "usage: $0 [--install-only]" >&2; exit 2 ;;
+        openapi/*.yaml) SPEC=$arg ;;
+        *) echo "usage: $0 [--install-only | openapi/SPEC.yaml]" >&2; exit 2 ;;
     esac
 done
 

@@ -18,6 +18,7 @@
 //! (`ReturnValuesOnConditionCheckFailure=ALL_OLD`, or the transaction's cancellation reasons),
 //! never by a second read. See `docs/ledger.md` for the full item layout.
 
+pub mod changes;
 mod contracts;
 mod expr;
 mod finance;
@@ -42,9 +43,9 @@ pub use contracts::{
 pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
 pub use payouts::PayoutPage;
 pub use payouts::{
-    CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome, LeaseOutcome, NewPayout,
-    PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView,
-    PushOutcome,
+    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome,
+    LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup,
+    PayoutStatus, PayoutView, PushOutcome,
 };
 
 /// A ledger failure: the endpoint is down, throttled or slow, or an item is not what the code
@@ -181,6 +182,24 @@ impl Ledger {
         }
     }
 
+    /// One item by its key, strongly consistent: the one read every inquiry and every admin
+    /// read starts with.
+    pub(crate) async fn get(
+        &self,
+        key: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    ) -> Result<Option<item::Attributes>, LedgerError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?
+            .item)
+    }
+
     /// An item at `sk` of partition `pk` (strongly consistent), and one page of the items
     /// whose sort key starts with `prefix` (the events of a payout, the receipts of a contract),
     /// in key order, after the page's cursor. Two requests, however many items the partition
@@ -205,16 +224,7 @@ impl Ledger {
             (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
             (schema::SORT_KEY.to_owned(), item::s(sk)),
         ]);
-        let head = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| LedgerError::dynamo("GetItem", &e))?
-            .item;
+        let head = self.get(key).await?;
         let condition = "#pk = :pk AND begins_with(#sk, :prefix)";
         let bound = expr::bind(
             &[condition],
