@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -167,15 +168,50 @@ async fn post_payout(State(s): State<AdminState>, headers: HeaderMap, body: Body
     json(admin::post_payout(&s.queue, s.retry.as_deref(), &body, &request_id()).await)
 }
 
+/// A path segment axum cannot read (not UTF-8) names no payout or contract: 404 in JSON.
+fn number(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
+    path.map(|Path(n)| n).map_err(|_| {
+        Box::new(json(AdminReply {
+            status: 404,
+            body: serde_json::json!({ "error": "no such number" }),
+        }))
+    })
+}
+
+/// A query string axum cannot read (a field twice, say) is a 400 in JSON like every other.
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Box<Response>> {
+    query.map(|Query(q)| q).map_err(|e| {
+        Box::new(json(AdminReply {
+            status: 400,
+            body: serde_json::json!({ "error": format!("the query string is malformed: {}", e.body_text()) }),
+        }))
+    })
+}
+
 async fn get_payout(
     State(s): State<AdminState>,
-    Path(number): Path<String>,
-    Query(page): Query<PageQuery>,
+    number: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let page = match query(page) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
     json(admin::get_payout(&s.ledger, &number, &page, &request_id()).await)
 }
 
-async fn cancel_payout(State(s): State<AdminState>, Path(number): Path<String>) -> Response {
+async fn cancel_payout(
+    State(s): State<AdminState>,
+    number: Result<Path<String>, PathRejection>,
+) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
     json(admin::cancel_payout(&s.ledger, &s.config, &number, &request_id()).await)
 }
 
@@ -189,9 +225,17 @@ async fn post_contract(State(s): State<AdminState>, headers: HeaderMap, body: Bo
 
 async fn get_contract(
     State(s): State<AdminState>,
-    Path(number): Path<String>,
-    Query(page): Query<PageQuery>,
+    number: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let page = match query(page) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
     json(admin::get_contract(&s.ledger, &number, &page, &request_id()).await)
 }
 
@@ -200,6 +244,13 @@ struct FinanceQuery {
     date: Option<String>,
 }
 
-async fn get_finance(State(s): State<AdminState>, Query(q): Query<FinanceQuery>) -> Response {
+async fn get_finance(
+    State(s): State<AdminState>,
+    q: Result<Query<FinanceQuery>, QueryRejection>,
+) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
     json(admin::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
 }

@@ -233,7 +233,12 @@ impl Ledger {
         let start = page.after.as_ref().map(|after| {
             HashMap::from([
                 (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
-                (schema::SORT_KEY.to_owned(), item::s(after)),
+                // Always inside the query's range (DynamoDB refuses a start key outside it),
+                // whatever cursor a client sends.
+                (
+                    schema::SORT_KEY.to_owned(),
+                    item::s(format!("{prefix}{after}")),
+                ),
             ])
         });
         let found = self
@@ -252,7 +257,7 @@ impl Ledger {
         let next = found
             .last_evaluated_key()
             .and_then(|k| item::Item(k).s(schema::SORT_KEY))
-            .map(Page::cursor_of);
+            .map(|sk| Page::cursor_of(sk.strip_prefix(prefix).unwrap_or(sk)));
         Ok((head, found.items.unwrap_or_default(), next))
     }
 
@@ -308,7 +313,8 @@ impl Ledger {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
     pub limit: i32,
-    /// The sort key the previous page ended at.
+    /// Where the previous page ended: its last sort key, without the prefix the page reads
+    /// (`EVENT#`, `RECEIPT#`), which the read adds back.
     pub after: Option<String>,
 }
 
@@ -349,9 +355,10 @@ impl Page {
         Ok(Page { limit, after })
     }
 
-    /// The cursor a page ending at sort key `sk` hands out: opaque, URL-safe.
-    fn cursor_of(sk: &str) -> String {
-        hex::encode(sk)
+    /// The cursor a page ending at `rest` (its last sort key after the prefix) hands out:
+    /// opaque, URL-safe.
+    fn cursor_of(rest: &str) -> String {
+        hex::encode(rest)
     }
 }
 
