@@ -240,6 +240,38 @@ class FakeSkyPay:
         self.server.server_close()
 
 
+class FakeEventBridge:
+    """EventBridge's PutEvents on loopback: accepts every entry and keeps it."""
+
+    def __init__(self):
+        entries = self.entries = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                got = request.get("Entries") or []
+                entries.extend(got)
+                answer = json.dumps({"FailedEntryCount": 0,
+                                     "Entries": [{"EventId": f"e-{i}"} for i in range(len(got))]}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/x-amz-json-1.1")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def allowed_dynamodb_actions(logical_id):
     """The dynamodb:* actions template.yaml grants one function (read from its resource)."""
     with open(os.path.join(ROOT, "template.yaml")) as f:
@@ -557,6 +589,56 @@ def main():
         rie.stop()
         status = ledger("payouts", QUEUED).get("status")
         checks.check(f"ledger: {QUEUED} is QUEUED", status == "QUEUED", f"status {status}")
+
+        # --- partner-api: the /admin router under API Gateway events ---------------------------
+        print("partner-api (events/partner-api-*.json)")
+        api_env = dict(function_env(ddb_url, 30), SKYPAY_API_URL=skypay.url, SKYPAY_SENDER=SENDER,
+                       SKYPAY_API_TIMEOUT_SECONDS="5", PAYOUT_QUEUE_URL="http://127.0.0.1:9/queue")
+        reset_counts()
+        rie = Emulator(procs, args.rie, "partner-api", os.path.join(args.bins, "partner-api"), api_env)
+        steps = [("partner-api-register-payout", 201, "QUEUED"), ("partner-api-get-payout", 200, "QUEUED"),
+                 ("partner-api-cancel-payout", 200, "CANCELLED"), ("partner-api-get-payout", 200, "CANCELLED"),
+                 ("partner-api-register-contract", 201, "OPEN")]
+        for name, want_status, want in steps:
+            status, answer = rie.invoke(event(name))
+            try:
+                body = json.loads(answer.get("body") or "{}")
+            except (ValueError, AttributeError):
+                body = {}
+            checks.check(f"partner-api: {name} answers {want_status}, status {want}",
+                         status == 200 and answer.get("statusCode") == want_status and body.get("status") == want,
+                         f"{status} {answer}")
+        ops_check("partner-api", "PartnerApiFunction",
+                  {"PutItem": 1, "GetItem": 5, "Query": 5, "UpdateItem": 2})
+        rie.stop()
+        checks.check("ledger: SKY0133334444 is CANCELLED",
+                     ledger("payouts", "SKY0133334444").get("status") == "CANCELLED")
+
+        # --- ledger-events: a DynamoDB stream event to EventBridge ----------------------------
+        print("ledger-events (events/ledger-events.json, a DynamoDB stream event)")
+        bus = FakeEventBridge()
+        events_env = dict(function_env(ddb_url, 60), EVENT_BUS_NAME="skypay-ledger",
+                          AWS_ENDPOINT_URL_EVENTBRIDGE=bus.url)
+        reset_counts()
+        rie = Emulator(procs, args.rie, "ledger-events", os.path.join(args.bins, "ledger-events"), events_env)
+        status, answer = rie.invoke(event("ledger-events"))
+        rie.stop()
+        bus.close()
+        checks.check("ledger-events: no batch item failures",
+                     status == 200 and isinstance(answer, dict) and answer.get("batchItemFailures") == [],
+                     f"{status} {answer}")
+        types = [e.get("DetailType") for e in bus.entries]
+        checks.check("ledger-events: PayoutPaid and CollectionReceived on the bus (source skypay.ledger)",
+                     types == ["PayoutPaid", "CollectionReceived"]
+                     and all(e.get("Source") == "skypay.ledger" and e.get("EventBusName") == "skypay-ledger"
+                             for e in bus.entries),
+                     f"{bus.entries}")
+        details = " ".join(e.get("Detail", "") for e in bus.entries)
+        checks.check("ledger-events: no name or phone in the events",
+                     "Cruz" not in details and "09171234567" not in details, details)
+        # The stream is read by Lambda's poller, not by the function: the grants are its.
+        ops_check("ledger-events", "LedgerEventsFunction", {},
+                  spare=("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"))
 
         # --- A missing variable stops the function at init --------------------------------------
         print("payout-payout without SKYPAY_AUTH_KEYS")

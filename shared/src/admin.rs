@@ -1,13 +1,15 @@
-//! The local server's `/admin` routes (SPEC section 9), as plain functions from a request to a
-//! status and a JSON body. They exist only in `skypay-local`, never behind API Gateway; the
-//! rules they apply are the same code the Lambdas run.
+//! The loan system's `/admin` routes (SPEC sections 9 and 13.5), as plain functions from a
+//! request to a status and a JSON body. One axum router (`admin/`, the crate `skypay-admin`)
+//! serves them, in `skypay-local` and in the partner-api Lambda behind its IAM-only API; they
+//! are never on SkyPay's API. The rules they apply are the same code the Lambdas run.
 
 use serde_json::{Value, json};
 
 use crate::actions::payout_queue::{Numbering, PayoutQueue, Registered, SubmitError, Submitted};
 use crate::config::{Config, Encryption};
 use crate::ledger::{
-    ContractRegistration, Ledger, Page, PayoutLookup, RegisterOutcome, WriteContext,
+    CancelOutcome, ContractRegistration, Ledger, Page, PayoutLookup, PayoutStatus, RegisterOutcome,
+    WriteContext,
 };
 use crate::rules::{self, ControlNumber, NumberError};
 use crate::wire::{FieldError, Fields};
@@ -38,11 +40,30 @@ fn ledger_down(e: &crate::ledger::LedgerError, request_id: &str) -> AdminReply {
     )
 }
 
-/// `POST /admin/payouts`: a payout instruction; the push happens inside the request.
-pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> AdminReply {
+/// Where a payout left PENDING by a transient SkyPay failure goes to be pushed again: the
+/// payout queue, in AWS (SQS retries it with the guarantees and the dead-letter queue of any
+/// instruction sent there). Locally there is none: posting the instruction again retries.
+pub trait PendingRetry: Send + Sync + std::fmt::Debug {
+    /// Sends the instruction (canonical, with its control number) to be pushed again.
+    fn enqueue<'a>(
+        &'a self,
+        instruction: &'a str,
+        request_id: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// `POST /admin/payouts`: a payout instruction; the push happens inside the request. A payout
+/// left PENDING is handed to `retry` as well, when there is one.
+pub async fn post_payout(
+    queue: &PayoutQueue,
+    retry: Option<&dyn PendingRetry>,
+    body: &[u8],
+    request_id: &str,
+) -> AdminReply {
+    let answer = |r, status| registered(queue.ledger(), retry, r, status, request_id);
     match queue.submit(body, Numbering::Random, request_id).await {
-        Ok(Submitted::Created(r)) => registered(queue.ledger(), &r, 201, request_id).await,
-        Ok(Submitted::Repushed(r)) => registered(queue.ledger(), &r, 200, request_id).await,
+        Ok(Submitted::Created(r)) => answer(r, 201).await,
+        Ok(Submitted::Repushed(r)) => answer(r, 200).await,
         Ok(Submitted::NotPending(view)) => reply(
             409,
             json!({
@@ -61,12 +82,35 @@ pub async fn post_payout(queue: &PayoutQueue, body: &[u8], request_id: &str) -> 
 /// writes left, never an error that would invite a different instruction.
 async fn registered(
     ledger: &Ledger,
-    registered: &Registered,
+    retry: Option<&dyn PendingRetry>,
+    registered: Registered,
     status: u16,
     request_id: &str,
 ) -> AdminReply {
     match ledger.payout(registered.control_number.as_str()).await {
-        Ok(Some(PayoutLookup::Payout(view))) => reply(status, view),
+        Ok(Some(PayoutLookup::Payout(view))) => {
+            let pending = view.status == PayoutStatus::Pending;
+            let instruction = view.instruction_text.clone();
+            let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
+            if let (true, Some(retry)) = (pending, retry) {
+                let queued = match retry.enqueue(&instruction, request_id).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(
+                            requestId = request_id,
+                            number = registered.control_number.as_str(),
+                            error = %e,
+                            "a PENDING payout could not be put on the payout queue; post it again"
+                        );
+                        false
+                    }
+                };
+                if let Some(map) = body.as_object_mut() {
+                    map.insert("retryQueued".to_owned(), Value::Bool(queued));
+                }
+            }
+            reply(status, body)
+        }
         other => {
             tracing::warn!(
                 requestId = request_id,
@@ -82,6 +126,48 @@ async fn registered(
                 }),
             )
         }
+    }
+}
+
+/// `POST /admin/payouts/{controlNumber}/cancel` (SPEC 13.5): a shop pickup not yet paid becomes
+/// CANCELLED (200, with the payout); a cancel that loses the race with a cashier's payment, or
+/// meets a pushed or closed payout, is 409; an unknown number 404.
+pub async fn cancel_payout(
+    ledger: &Ledger,
+    config: &Config,
+    control_number: &str,
+    request_id: &str,
+) -> AdminReply {
+    let Ok(number) = ControlNumber::parse(control_number, &config.prefix) else {
+        return error(404, "unknown control number");
+    };
+    let outcome = match ledger
+        .cancel_payout(&number, &WriteContext::new(request_id))
+        .await
+    {
+        Ok(o) => o,
+        Err(e) => return ledger_down(&e, request_id),
+    };
+    let refused = |status: PayoutStatus, why: &str| {
+        error(
+            409,
+            format!("payout {control_number} is {}: {why}", status.as_str()),
+        )
+    };
+    match outcome {
+        CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
+            match ledger.payout(control_number).await {
+                Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
+                Ok(_) => error(500, "the payout just cancelled cannot be read back"),
+                Err(e) => ledger_down(&e, request_id),
+            }
+        }
+        CancelOutcome::Pushed(status) => refused(
+            status,
+            "a pushed payout cannot be cancelled here (SkyPay cancels only remit-store payouts)",
+        ),
+        CancelOutcome::Refused(status) => refused(status, "it can no longer be cancelled"),
+        CancelOutcome::Unknown => error(404, "unknown control number"),
     }
 }
 

@@ -82,15 +82,6 @@ fn https() -> SharedHttpClient {
         .build_https()
 }
 
-fn client(
-    region: String,
-    credentials: Credentials,
-    endpoint: Option<String>,
-    timeouts: Timeouts,
-) -> Client {
-    client_over(https(), region, credentials, endpoint, timeouts)
-}
-
 fn client_over(
     http: SharedHttpClient,
     region: String,
@@ -126,6 +117,21 @@ pub fn client_from_env() -> Result<Client, ConfigError> {
 }
 
 pub fn client_from(source: &dyn Source) -> Result<Client, ConfigError> {
+    let sdk = sdk_config_from(source, AWS_ENDPOINT_URL_DYNAMODB)?;
+    Ok(Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&sdk).build(),
+    ))
+}
+
+/// What every AWS client of ours shares (DynamoDB here; SQS for partner-api, EventBridge for
+/// ledger-events): the region and credentials Lambda puts in the environment, the one HTTPS
+/// client (rustls on ring, Amazon's roots compiled in), the time limits and retries above.
+/// `endpoint_var`, the SDK's own per-service variable (`AWS_ENDPOINT_URL_SQS`, ...), or
+/// `AWS_ENDPOINT_URL`, points the service elsewhere. A missing variable is named.
+pub fn sdk_config_from(
+    source: &dyn Source,
+    endpoint_var: &'static str,
+) -> Result<aws_types::SdkConfig, ConfigError> {
     let get = |name: &'static str| source.get(name).filter(|v| !v.trim().is_empty());
     let required = |name: &'static str| get(name).ok_or(ConfigError::Missing { name });
     let region = get(AWS_REGION)
@@ -138,8 +144,26 @@ pub fn client_from(source: &dyn Source) -> Result<Client, ConfigError> {
         None,
         "lambda-environment",
     );
-    let endpoint = get(AWS_ENDPOINT_URL_DYNAMODB).or_else(|| get("AWS_ENDPOINT_URL"));
-    Ok(client(region, credentials, endpoint, Timeouts::PRODUCTION))
+    let mut sdk = aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
+        .http_client(https())
+        .timeout_config(Timeouts::PRODUCTION.config())
+        .retry_config(retries());
+    if let Some(url) = get(endpoint_var).or_else(|| get("AWS_ENDPOINT_URL")) {
+        sdk = sdk.endpoint_url(url);
+    }
+    Ok(sdk.build())
+}
+
+/// [`sdk_config_from`] on the process environment.
+pub fn sdk_config_from_env(
+    endpoint_var: &'static str,
+) -> Result<aws_types::SdkConfig, ConfigError> {
+    sdk_config_from(&crate::config::Environment, endpoint_var)
 }
 
 /// A client for a DynamoDB-compatible server at `endpoint` (the embedded emulator, moto, a

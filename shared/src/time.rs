@@ -93,6 +93,13 @@ pub fn iso_manila(utc: DateTime<Utc>) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// A time the ledger stored as RFC 3339 (UTC), as [`iso_manila`]; unreadable text is kept.
+pub fn iso_of_stored(text: &str) -> String {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| iso_manila(t.with_timezone(&Utc)))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 /// `responseTime`: Manila time as `yyyy-MM-dd HH:mm:ss.ffff` (four fractional digits).
 pub fn response_time(now: DateTime<Utc>) -> String {
     let local = now.with_timezone(&manila());

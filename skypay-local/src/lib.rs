@@ -1,6 +1,7 @@
 //! `skypay-local`: every SkyPay endpoint plus the local-only `/admin` routes on one port, on an
 //! embedded DynamoDB (SPEC section 9). The SkyPay routes run exactly the Lambda code
-//! ([`skypay::Gateway`]); the admin routes run [`skypay::admin`].
+//! ([`skypay::Gateway`]); the admin routes are the router partner-api serves in AWS
+//! ([`skypay_admin`]).
 //!
 //! The embedded ledger is reached in process ([`embedded`]): no port, no side door. Its data
 //! file is checked and locked before it is opened ([`ledger_file`]), and the HTTP server is
@@ -17,16 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use http_body_util::BodyExt;
-use skypay::actions::payout_queue::PayoutQueue;
 use skypay::ledger::schema::{self, Stream};
-use skypay::wire::{BodyError, MAX_BODY_BYTES};
-use skypay::{Action, Call, Config, Gateway, Ledger, admin};
+use skypay::{Action, Call, Config, Gateway, Ledger};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -72,7 +70,6 @@ pub struct Options {
 #[derive(Clone)]
 struct AppState {
     gateway: Gateway,
-    queue: PayoutQueue,
     body_timeout: Duration,
     health: Health,
 }
@@ -90,7 +87,7 @@ struct Health {
 const PROBE_EVERY: Duration = Duration::from_secs(5);
 
 /// The whole HTTP surface.
-fn router(state: AppState) -> Router {
+fn router(state: AppState, admin: skypay_admin::AdminState) -> Router {
     let skypay = |action: Action| {
         post(
             move |State(state): State<AppState>,
@@ -98,7 +95,7 @@ fn router(state: AppState) -> Router {
                   headers: HeaderMap,
                   body: Body| async move {
                 let request_id = skypay::ledger::random_token();
-                let read = read_body(&headers, body, state.body_timeout).await;
+                let read = skypay_admin::read_body(&headers, body, state.body_timeout).await;
                 let reply = match read {
                     Ok(bytes) => {
                         let call = Call {
@@ -133,151 +130,11 @@ fn router(state: AppState) -> Router {
         .fold(Router::new(), |router, action| {
             router.route(&format!("/{}", action.name()), skypay(action))
         });
+    // The loan system's routes: the one router partner-api serves in AWS.
     routes
-        .route("/admin/payouts", post(post_payout))
-        .route("/admin/payouts/{control_number}", get(get_payout))
-        .route("/admin/contracts", post(post_contract))
-        .route("/admin/contracts/{contract_number}", get(get_contract))
-        .route("/admin/finance", get(get_finance))
         .route("/healthz", get(healthz))
         .with_state(state)
-}
-
-/// Why a body was not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Unread {
-    /// Declared, or found, larger than SPEC 2's 64 KiB.
-    TooLarge,
-    /// Broken framing, or the connection went away.
-    Broken,
-    /// Not all there within the body-read timeout.
-    TimedOut,
-}
-
-impl From<Unread> for BodyError {
-    fn from(unread: Unread) -> BodyError {
-        match unread {
-            Unread::TooLarge => BodyError::TooLarge,
-            Unread::Broken | Unread::TimedOut => BodyError::Incomplete,
-        }
-    }
-}
-
-/// A request body, at most 64 KiB: refused at a larger declared `Content-Length` before a byte
-/// of it is read, stopped at 64 KiB when streamed, and bounded in time.
-async fn read_body(headers: &HeaderMap, body: Body, timeout: Duration) -> Result<Bytes, Unread> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(Unread::TooLarge);
-    }
-    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
-    match tokio::time::timeout(timeout, limited.collect()).await {
-        Err(_) => Err(Unread::TimedOut),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Unread::TooLarge),
-        Ok(Err(_)) => Err(Unread::Broken),
-    }
-}
-
-fn json(reply: admin::AdminReply) -> Response {
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(reply.body)).into_response()
-}
-
-/// An admin request's body, or the answer to one that could not be read.
-async fn admin_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    read_body(headers, body, state.body_timeout)
-        .await
-        .map_err(|unread| {
-            let (status, message) = match unread {
-                Unread::TooLarge => (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "the body is larger than 64 KiB",
-                ),
-                Unread::TimedOut => (
-                    StatusCode::REQUEST_TIMEOUT,
-                    "the body did not arrive in time",
-                ),
-                Unread::Broken => (StatusCode::BAD_REQUEST, "the body could not be read"),
-            };
-            (status, axum::Json(serde_json::json!({"error": message}))).into_response()
-        })
-}
-
-async fn post_payout(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let body = match admin_body(&s, &headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    json(admin::post_payout(&s.queue, &body, &skypay::ledger::random_token()).await)
-}
-
-async fn get_payout(
-    State(s): State<AppState>,
-    Path(number): Path<String>,
-    Query(page): Query<admin::PageQuery>,
-) -> Response {
-    json(
-        admin::get_payout(
-            s.gateway.ledger(),
-            &number,
-            &page,
-            &skypay::ledger::random_token(),
-        )
-        .await,
-    )
-}
-
-async fn post_contract(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let body = match admin_body(&s, &headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let config = s.gateway.config();
-    json(
-        admin::post_contract(
-            s.gateway.ledger(),
-            config,
-            &body,
-            &skypay::ledger::random_token(),
-        )
-        .await,
-    )
-}
-
-async fn get_contract(
-    State(s): State<AppState>,
-    Path(number): Path<String>,
-    Query(page): Query<admin::PageQuery>,
-) -> Response {
-    json(
-        admin::get_contract(
-            s.gateway.ledger(),
-            &number,
-            &page,
-            &skypay::ledger::random_token(),
-        )
-        .await,
-    )
-}
-
-#[derive(serde::Deserialize)]
-struct FinanceQuery {
-    date: Option<String>,
-}
-
-async fn get_finance(State(s): State<AppState>, Query(q): Query<FinanceQuery>) -> Response {
-    json(
-        admin::get_finance(
-            s.gateway.ledger(),
-            q.date.as_deref(),
-            &skypay::ledger::random_token(),
-        )
-        .await,
-    )
+        .merge(skypay_admin::router(admin))
 }
 
 /// `GET /healthz`: 200 while the ledger takes writes, 503 once a write failed in storage (disk
@@ -471,11 +328,15 @@ pub async fn start(
         writes,
         lock,
     } = open(&store, &config, options.init).await?;
-    let queue = PayoutQueue::new(config.clone(), ledger.clone()).map_err(|e| e.to_string())?;
+    let admin = skypay_admin::AdminState::new(
+        config.clone(),
+        ledger.clone(),
+        None,
+        options.limits.body_timeout,
+    )?;
     let gateway = Gateway::new(config, ledger);
     let state = AppState {
         gateway,
-        queue,
         body_timeout: options.limits.body_timeout,
         health: Health {
             writes,
@@ -488,7 +349,7 @@ pub async fn start(
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(state);
+    let app = router(state, admin);
     let limits = options.limits;
     let task = tokio::spawn(async move {
         serve::serve(listener, app, limits, async {

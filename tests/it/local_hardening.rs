@@ -424,7 +424,20 @@ async fn admin_reads_are_paginated() {
         .await;
     assert_eq!(second["events"].as_array().unwrap().len(), 2);
     assert!(second.get("nextCursor").is_none(), "{second}");
-    for bad in ["?limit=0", "?limit=1001", "?limit=x", "?cursor=zz"] {
+    // A cursor this server never gave is still a read inside the contract's receipts (a
+    // schemathesis finding: a NUL cursor was a 503).
+    for odd in ["?cursor=00", "?cursor=41", "?cursor="] {
+        let (status, page) = s.get(&format!("/admin/contracts/{contract}{odd}")).await;
+        assert_eq!(status, 200, "{odd}: {page}");
+    }
+    for bad in [
+        "?limit=0",
+        "?limit=1001",
+        "?limit=x",
+        "?cursor=zz",
+        "?cursor=ffff",
+        "?limit=1&limit=2",
+    ] {
         let (status, _) = s.get(&format!("/admin/contracts/{contract}{bad}")).await;
         assert_eq!(status, 400, "{bad}");
     }

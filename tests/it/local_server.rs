@@ -19,7 +19,12 @@ async fn a_shop_pickup_from_registration_to_a_repeated_payout() {
     assert_eq!(payout["amount"], "3400.00");
     assert_eq!(payout["withdrawChannel"], 1);
     assert_eq!(payout["anomaly"], false);
-    assert!(payout["expiresAt"].as_str().unwrap().len() == 19);
+    // SPEC 13.5's one form: ISO 8601 with the Manila offset.
+    let expires = payout["expiresAt"].as_str().unwrap();
+    assert!(
+        expires.len() == 29 && expires.ends_with("+08:00"),
+        "{expires}"
+    );
 
     let upload = payout_queue_payout(
         &cn,
@@ -65,7 +70,7 @@ async fn an_expired_payout_is_1012() {
         )
         .await;
     assert_eq!(status, 201, "{payout}");
-    assert_eq!(payout["expiresAt"], "2020-01-01 00:00:00");
+    assert_eq!(payout["expiresAt"], "2020-01-01T00:00:00.000+08:00");
     assert_eq!(
         s.skypay("payoutPayout", &payout_payout(&cn, json!({})))
             .await,
@@ -519,4 +524,88 @@ async fn finance_notifications_are_listed_by_day() {
         let (status, body) = s.get(bad).await;
         assert_eq!(status, 400, "{bad}: {body}");
     }
+}
+
+/// SPEC 13.5: every time in an admin reply is ISO 8601 with its offset, plus SkyPay's text where
+/// SkyPay sent it; every amount a decimal string.
+#[tokio::test]
+async fn admin_replies_have_one_form_for_times_and_amounts() {
+    let s = LocalServer::start(&[]).await;
+    let cn = number(600);
+    s.post(
+        "/admin/payouts",
+        &json!({"controlNumber": cn, "name": "Cruz,Juan", "phone": "09171234567",
+        "amount": "5", "withdrawChannel": 6, "accountNo": "09171234567"}),
+    )
+    .await;
+    let callback = payout_queue_payout(&cn, 2, "2024-05-01 09:00:00", json!({}));
+    assert_eq!(s.skypay("payoutQueuePayout", &callback).await, "1000");
+    let (_, payout) = s.get(&format!("/admin/payouts/{cn}")).await;
+    let iso = |v: &Value, what: &str| {
+        let t = v
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} missing in {payout}"));
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(t).is_ok() && t.ends_with("+08:00"),
+            "{what}: {t}"
+        );
+    };
+    iso(&payout["createdAt"], "createdAt");
+    iso(&payout["expiresAt"], "expiresAt");
+    iso(&payout["paidAt"], "paidAt");
+    assert_eq!(payout["payTime"], "2024-05-01 09:00:00");
+    assert_eq!(payout["payTimeAt"], "2024-05-01T09:00:00.000+08:00");
+    assert_eq!(payout["amount"], "5.00");
+    let event = &payout["events"][0];
+    assert_eq!(event["dealTime"], "2024-05-01 09:00:00");
+    assert_eq!(event["dealTimeAt"], "2024-05-01T09:00:00.000+08:00");
+    iso(&event["receivedAt"], "receivedAt");
+
+    let contract = number(601);
+    s.post(
+        "/admin/contracts",
+        &json!({"contractNumber": contract, "amountDue": "10"}),
+    )
+    .await;
+    let collect = collection_collect(&contract, "R", "2.5", json!({}));
+    assert_eq!(s.skypay("collectionCollect", &collect).await, "1000");
+    let (_, view) = s.get(&format!("/admin/contracts/{contract}")).await;
+    assert_eq!(view["amountDue"], "10.00");
+    assert_eq!(view["collectedTotal"], "2.50");
+    let receipt = &view["receipts"][0];
+    assert_eq!(receipt["amount"], "2.50");
+    assert_eq!(receipt["collectedTime"], "2019-02-18 15:01:02");
+    assert_eq!(receipt["collectedTimeAt"], "2019-02-18T15:01:02.000+08:00");
+    iso(&receipt["recordedAt"], "recordedAt");
+}
+
+/// The router's bad input: malformed JSON 400 naming what is wrong, an unknown route 404, a
+/// body over 64 KiB 413.
+#[tokio::test]
+async fn the_admin_router_refuses_bad_input_clearly() {
+    let s = LocalServer::start(&[]).await;
+    let (status, body) = s.post_raw("/admin/payouts", "{\"name\": ").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a JSON object"),
+        "{body}"
+    );
+    let (status, body) = s
+        .post_raw("/admin/contracts", r#"{"contractNumber": 5}"#)
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("contractNumber"),
+        "{body}"
+    );
+    for path in ["/admin/nothing", "/admin/payouts/SKY0100000001/refund"] {
+        let (status, body) = s.get(path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(70 * 1024));
+    let (status, body) = s.post_raw("/admin/payouts", big).await;
+    assert_eq!(status, 413, "{body}");
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, every test against a real DynamoDB API (see `support`).
 //! Module names follow the SPEC's sections.
 
+mod cancel;
 mod checks;
 mod collection_collect;
 mod collection_inquiry;
@@ -8,6 +9,7 @@ mod concurrency;
 mod faults;
 mod finance_notification;
 mod lambda_events;
+mod ledger_events;
 mod ledger_failure;
 mod local_hardening;
 mod local_server;

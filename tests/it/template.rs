@@ -179,3 +179,120 @@ fn every_function_crate_is_deployed() {
     deployed.sort();
     assert_eq!(deployed, crates, "functions in template.yaml vs functions/");
 }
+
+/// The `HttpApi` events of every function, as (function, API logical id, method, path).
+fn routes(template: &Yaml) -> Vec<(String, String, String, String)> {
+    let mut routes = Vec::new();
+    for (id, function) in resources(template, "AWS::Serverless::Function") {
+        let Some(events) = function["Properties"]["Events"].as_hash() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Type"].as_str() != Some("HttpApi") {
+                continue;
+            }
+            let props = &event["Properties"];
+            routes.push((
+                id.to_owned(),
+                text(&props["ApiId"], "ApiId").to_owned(),
+                text(&props["Method"], "Method").to_owned(),
+                text(&props["Path"], "Path").to_owned(),
+            ));
+        }
+    }
+    routes
+}
+
+/// SPEC 13.5: partner-api sits on an HTTP API of its own whose only authorizer is IAM, every
+/// route it has requires IAM, SkyPay's API never reaches it and has no /admin route, and the
+/// stack offers a policy that invokes exactly that API.
+#[test]
+fn partner_api_is_iam_only_and_apart_from_skypays_api() {
+    let template = template();
+    let apis = resources(&template, "AWS::Serverless::HttpApi");
+    let ids: BTreeSet<&str> = apis.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, BTreeSet::from(["HttpApi", "PartnerApi"]));
+    let partner = &template["Resources"]["PartnerApi"]["Properties"];
+    assert_eq!(
+        partner["Auth"]["DefaultAuthorizer"].as_str(),
+        Some("AWS_IAM"),
+        "PartnerApi's default authorizer"
+    );
+    let skypay = &template["Resources"]["HttpApi"]["Properties"];
+    assert!(
+        skypay["Auth"].is_badvalue(),
+        "SkyPay's API authenticates in the body; it has no authorizer to fall back on"
+    );
+    let routes = routes(&template);
+    for (function, api, method, path) in &routes {
+        let route = format!("{method} {path} -> {function} on {api}");
+        if function == "PartnerApiFunction" {
+            assert_eq!(api, "PartnerApi", "{route}");
+            assert!(path.starts_with("/admin/"), "{route}");
+        } else {
+            assert_eq!(api, "HttpApi", "{route}");
+            assert!(
+                !path.starts_with("/admin"),
+                "{route}: /admin is never on SkyPay's API"
+            );
+        }
+        // A route on PartnerApi may not opt out of IAM.
+        if api == "PartnerApi" {
+            let events = template["Resources"][function.as_str()]["Properties"]["Events"]
+                .as_hash()
+                .unwrap();
+            for (_, event) in events {
+                assert!(
+                    event["Properties"]["Auth"].is_badvalue(),
+                    "{route}: a route-level Auth would override IAM"
+                );
+            }
+        }
+    }
+    assert!(
+        routes.iter().any(|(f, ..)| f == "PartnerApiFunction"),
+        "partner-api has its routes"
+    );
+    let skypay_paths: BTreeSet<&str> = routes
+        .iter()
+        .filter(|(_, api, ..)| api == "HttpApi")
+        .map(|(.., path)| path.as_str())
+        .collect();
+    let expected: BTreeSet<String> = skypay::Action::ALL
+        .iter()
+        .map(|a| format!("/{}", a.name()))
+        .collect();
+    assert_eq!(
+        skypay_paths,
+        expected.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        "SkyPay's API has exactly the six SkyPay routes"
+    );
+    // The loan system's policy: execute-api:Invoke on PartnerApi, nothing else.
+    let policy = &template["Resources"]["PartnerApiInvokePolicy"]["Properties"]["PolicyDocument"];
+    let statements = policy["Statement"].as_vec().expect("statements");
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"].as_str(), Some("execute-api:Invoke"));
+    let resource = text(&statements[0]["Resource"], "Resource");
+    assert!(resource.contains("${PartnerApi}/*"), "{resource}");
+    for output in ["PartnerApiUrl", "PartnerApiInvokePolicyArn"] {
+        assert!(
+            !template["Outputs"][output].is_badvalue(),
+            "output {output}"
+        );
+    }
+}
+
+/// ledger-events reads the table's stream with partial batch responses, bisection and an
+/// on-failure queue (SPEC 13.5).
+#[test]
+fn ledger_events_reads_the_stream_safely() {
+    let template = template();
+    let mapping = &template["Resources"]["LedgerEventsSource"]["Properties"];
+    assert_eq!(
+        mapping["FunctionResponseTypes"][0].as_str(),
+        Some("ReportBatchItemFailures")
+    );
+    assert_eq!(mapping["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert!(!mapping["DestinationConfig"]["OnFailure"]["Destination"].is_badvalue());
+    assert!(!template["Resources"]["LedgerEventBus"].is_badvalue());
+}

@@ -7,9 +7,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fake_eventbridge;
 pub mod fake_skypay;
 pub mod local;
 pub mod proxy;
+pub mod streams;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,6 +34,8 @@ pub const PREFIX: &str = "SKY01";
 /// An embedded dynoxide serving the DynamoDB API on loopback until dropped.
 pub struct Dynoxide {
     pub endpoint: String,
+    /// The emulator itself, for what only it can tell (its stream records).
+    pub db: dynoxide::Database,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -45,11 +49,16 @@ impl Dynoxide {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
-            let _ = stopped.await;
-        }));
+        tokio::spawn(dynoxide::server::serve_with_shutdown(
+            listener,
+            db.clone(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Dynoxide {
             endpoint,
+            db,
             stop: Some(stop),
         }
     }
@@ -155,13 +164,20 @@ impl Backend {
     /// emulator under 256 concurrent calls on a loaded 2-core machine (a test must not depend
     /// on machine speed). The fault tests use the production limits.
     pub async fn ledger(&self) -> Ledger {
+        self.ledger_with(skypay::ledger::schema::Stream::Off).await
+    }
+
+    /// The ledger on a table with (or without) a stream, as template.yaml declares it.
+    pub async fn ledger_with(&self, stream: skypay::ledger::schema::Stream) -> Ledger {
         let client = skypay::dynamo::client_for_endpoint_with(&self.endpoint, PATIENT);
         let ledger = Ledger::new(client, self.table.as_str());
+        ledger.ensure_table(stream).await.expect("table created");
         ledger
-            .ensure_table(skypay::ledger::schema::Stream::Off)
-            .await
-            .expect("table created");
-        ledger
+    }
+
+    /// The embedded emulator, when this backend is one (not moto).
+    pub fn embedded(&self) -> Option<&Dynoxide> {
+        self._embedded.as_ref()
     }
 }
 
@@ -222,8 +238,20 @@ impl TestGateway {
     }
 
     pub async fn start_with(extra: &[(&str, &str)]) -> TestGateway {
+        TestGateway::start_on(extra, skypay::ledger::schema::Stream::Off).await
+    }
+
+    /// On a table with a stream (the ledger-events tests read it).
+    pub async fn start_with_stream() -> TestGateway {
+        TestGateway::start_on(&[], skypay::ledger::schema::Stream::On).await
+    }
+
+    async fn start_on(
+        extra: &[(&str, &str)],
+        stream: skypay::ledger::schema::Stream,
+    ) -> TestGateway {
         let backend = Backend::start().await;
-        let ledger = backend.ledger().await;
+        let ledger = backend.ledger_with(stream).await;
         let mut config = config_with(extra);
         config.table_name = backend.table.clone();
         TestGateway {

@@ -403,23 +403,29 @@ impl PayoutQueue {
         let config = &self.inner.config;
         let fields = Fields::decode(body, &crate::config::Encryption::Off).0?;
         let ctx = WriteContext::new(request_id);
-        let instruction = Instruction::parse(&fields, &config.prefix, ctx.now)?;
-        let canonical = instruction.canonical();
-        let expires_at = instruction
+        let given = Instruction::parse(&fields, &config.prefix, ctx.now)?;
+        let expires_at = given
             .expires_at
             .as_ref()
             .map_or(ctx.now + config.payout_validity, |t| t.utc);
-        let pushed = instruction.channel.is_pushed();
+        let pushed = given.channel.is_pushed();
 
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let control_number = match (&instruction.control_number, numbering) {
-                (Some(given), _) => given.clone(),
+            let control_number = match (&given.control_number, numbering) {
+                (Some(number), _) => number.clone(),
                 (None, n) => n.candidate(&config.prefix, attempt).ok_or_else(|| {
                     SubmitError::Conflict("cannot generate a control number".to_owned())
                 })?,
             };
+            // The instruction as stored carries its number, generated or given: sent again
+            // with that number (a retry through the payout queue), it is the same instruction.
+            let instruction = Instruction {
+                control_number: Some(control_number.clone()),
+                ..given.clone()
+            };
+            let canonical = instruction.canonical();
             let payout = NewPayout {
                 control_number: control_number.clone(),
                 amount: instruction.amount,
@@ -452,7 +458,7 @@ impl PayoutQueue {
                 }
                 // Taken by another payout, or by orphan callbacks: a given number is a conflict,
                 // a generated one is drawn again.
-                CreateOutcome::Exists(_) if instruction.control_number.is_some() => {
+                CreateOutcome::Exists(_) if given.control_number.is_some() => {
                     return Err(SubmitError::Conflict(format!(
                         "control number {control_number} is already used by a different payout"
                     )));

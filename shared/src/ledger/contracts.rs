@@ -21,7 +21,7 @@ use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
 use crate::mask::{self, Private};
 use crate::rules::{Amount, ControlNumber, money};
-use crate::time::SkyPayTime;
+use crate::time::{self, SkyPayTime};
 
 const CONTRACT_SK: &str = "CONTRACT";
 const RECEIPT_PREFIX: &str = "RECEIPT#";
@@ -148,7 +148,10 @@ pub struct ReceiptView {
     pub amount: String,
     pub phone: String,
     pub phone_valid: bool,
+    /// As SkyPay sent it, and the same instant in ISO 8601.
     pub collected_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collected_time_at: Option<String>,
     pub recorded_at: String,
 }
 
@@ -421,7 +424,8 @@ impl Ledger {
                     phone: item.s("phone").unwrap_or_default().to_owned(),
                     phone_valid: item.bool("phoneValid").unwrap_or(false),
                     collected_time: item.s("collectedTime").unwrap_or_default().to_owned(),
-                    recorded_at: item.s("recordedAt").unwrap_or_default().to_owned(),
+                    collected_time_at: item.s("collectedTimeUtc").map(time::iso_of_stored),
+                    recorded_at: time::iso_of_stored(item.s("recordedAt").unwrap_or_default()),
                 }
             })
             .collect();
@@ -450,16 +454,8 @@ impl Ledger {
         &self,
         contract_number: &ControlNumber,
     ) -> Result<ContractInquiry, LedgerError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(contract_key(contract_number.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
-        let Some(item) = found.item().map(Item) else {
+        let found = self.get(contract_key(contract_number.as_str())).await?;
+        let Some(item) = found.as_ref().map(Item) else {
             return Ok(ContractInquiry::Unknown);
         };
         let (status, total, due) = status_of(item);
@@ -480,7 +476,7 @@ impl Ledger {
 /// A contract's status from its item: UNREGISTERED without `amountDue`, SETTLED once the
 /// collected total reaches it, else OPEN (the rule collectionCollect's condition states for
 /// DynamoDB). With the total and the amount due.
-fn status_of(item: Item<'_>) -> (ContractStatus, Decimal, Option<Decimal>) {
+pub(crate) fn status_of(item: Item<'_>) -> (ContractStatus, Decimal, Option<Decimal>) {
     let total = item.decimal("collectedTotal").unwrap_or(Decimal::ZERO);
     let due = item.decimal("amountDue");
     let status = match due {

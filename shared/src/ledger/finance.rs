@@ -266,20 +266,13 @@ fn view_of(item: Item<'_>) -> FinanceView {
             .or_else(|| text("amountText")),
         currency: text("currency"),
         transction_date: text("transctionDate"),
-        transaction_at: item
-            .s("transactionUtc")
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| time::iso_manila(t.with_timezone(&Utc))),
+        transaction_at: item.s("transactionUtc").map(time::iso_of_stored),
         company_prefix: text("companyPrefix"),
         company_name: text("companyName"),
         account_no: text("accountNo"),
         source_account_no: text("sourceAccountNo"),
         beneficiary_account_no: text("beneficiaryAccountNo"),
-        received_at: item
-            .s("receivedAt")
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| time::iso_manila(t.with_timezone(&Utc)))
-            .unwrap_or_default(),
+        received_at: time::iso_of_stored(item.s("receivedAt").unwrap_or_default()),
         conflict: item.bool("conflict").unwrap_or(false),
         issues: item
             .string_list("issues")

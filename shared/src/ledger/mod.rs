@@ -18,6 +18,7 @@
 //! (`ReturnValuesOnConditionCheckFailure=ALL_OLD`, or the transaction's cancellation reasons),
 //! never by a second read. See `docs/ledger.md` for the full item layout.
 
+pub mod changes;
 mod contracts;
 mod expr;
 mod finance;
@@ -42,9 +43,9 @@ pub use contracts::{
 pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
 pub use payouts::PayoutPage;
 pub use payouts::{
-    CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome, LeaseOutcome, NewPayout,
-    PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup, PayoutStatus, PayoutView,
-    PushOutcome,
+    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome,
+    LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup,
+    PayoutStatus, PayoutView, PushOutcome,
 };
 
 /// A ledger failure: the endpoint is down, throttled or slow, or an item is not what the code
@@ -181,6 +182,24 @@ impl Ledger {
         }
     }
 
+    /// One item by its key, strongly consistent: the one read every inquiry and every admin
+    /// read starts with.
+    pub(crate) async fn get(
+        &self,
+        key: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    ) -> Result<Option<item::Attributes>, LedgerError> {
+        Ok(self
+            .client
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("GetItem", &e))?
+            .item)
+    }
+
     /// An item at `sk` of partition `pk` (strongly consistent), and one page of the items
     /// whose sort key starts with `prefix` (the events of a payout, the receipts of a contract),
     /// in key order, after the page's cursor. Two requests, however many items the partition
@@ -205,16 +224,7 @@ impl Ledger {
             (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
             (schema::SORT_KEY.to_owned(), item::s(sk)),
         ]);
-        let head = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| LedgerError::dynamo("GetItem", &e))?
-            .item;
+        let head = self.get(key).await?;
         let condition = "#pk = :pk AND begins_with(#sk, :prefix)";
         let bound = expr::bind(
             &[condition],
@@ -223,7 +233,12 @@ impl Ledger {
         let start = page.after.as_ref().map(|after| {
             HashMap::from([
                 (schema::PARTITION_KEY.to_owned(), item::s(&pk)),
-                (schema::SORT_KEY.to_owned(), item::s(after)),
+                // Always inside the query's range (DynamoDB refuses a start key outside it),
+                // whatever cursor a client sends.
+                (
+                    schema::SORT_KEY.to_owned(),
+                    item::s(format!("{prefix}{after}")),
+                ),
             ])
         });
         let found = self
@@ -242,7 +257,7 @@ impl Ledger {
         let next = found
             .last_evaluated_key()
             .and_then(|k| item::Item(k).s(schema::SORT_KEY))
-            .map(Page::cursor_of);
+            .map(|sk| Page::cursor_of(sk.strip_prefix(prefix).unwrap_or(sk)));
         Ok((head, found.items.unwrap_or_default(), next))
     }
 
@@ -298,7 +313,8 @@ impl Ledger {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
     pub limit: i32,
-    /// The sort key the previous page ended at.
+    /// Where the previous page ended: its last sort key, without the prefix the page reads
+    /// (`EVENT#`, `RECEIPT#`), which the read adds back.
     pub after: Option<String>,
 }
 
@@ -339,9 +355,10 @@ impl Page {
         Ok(Page { limit, after })
     }
 
-    /// The cursor a page ending at sort key `sk` hands out: opaque, URL-safe.
-    fn cursor_of(sk: &str) -> String {
-        hex::encode(sk)
+    /// The cursor a page ending at `rest` (its last sort key after the prefix) hands out:
+    /// opaque, URL-safe.
+    fn cursor_of(rest: &str) -> String {
+        hex::encode(rest)
     }
 }
 

@@ -34,7 +34,7 @@ use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
 use crate::mask::Private;
 use crate::rules::{Amount, ControlNumber, PayoutChannel, money};
-use crate::time::SkyPayTime;
+use crate::time::{self, SkyPayTime};
 
 const PAYOUT_SK: &str = "PAYOUT";
 const EVENT_PREFIX: &str = "EVENT#";
@@ -71,6 +71,8 @@ pub enum PayoutStatus {
     Cancelled,
     Failed,
     Rejected,
+    /// Only callbacks for a number we never registered (SPEC 12.13).
+    Orphan,
 }
 
 impl PayoutStatus {
@@ -83,13 +85,14 @@ impl PayoutStatus {
             PayoutStatus::Cancelled => "CANCELLED",
             PayoutStatus::Failed => "FAILED",
             PayoutStatus::Rejected => "REJECTED",
+            PayoutStatus::Orphan => "ORPHAN",
         }
     }
 }
 
 /// The status an item's facts give; `None` for an item that only holds callbacks for a control
 /// number we never registered (an orphan).
-fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
+pub(crate) fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
     let queue = item.s("queueStatus")?;
     Some(if item.has("paidAt") {
         PayoutStatus::Paid
@@ -176,6 +179,22 @@ fn details_of(item: Item<'_>) -> Option<PayoutDetails> {
         reference_number: reference_of(item),
         instruction: Private(instruction),
     })
+}
+
+/// What a cancel did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// CANCELLED by this call: 200.
+    Cancelled,
+    /// Cancelled before by the loan system: 200, nothing changed.
+    AlreadyCancelled,
+    /// A pushed payout: SkyPay cancels only remit-store (V2) payouts, out of scope (SPEC 13.5):
+    /// 409.
+    Pushed(PayoutStatus),
+    /// Paid (the cashier won the race), closed by a callback, or held by orphan callbacks: 409.
+    Refused(PayoutStatus),
+    /// No payout under the number: 404.
+    Unknown,
 }
 
 /// A payoutQueuePayout callback, as stored. Values are kept as SkyPay sent them; the key is
@@ -271,17 +290,31 @@ pub struct PayoutView {
     pub status: PayoutStatus,
     pub amount: String,
     pub withdraw_channel: u32,
-    /// Manila time, `yyyy-MM-dd HH:mm:ss`.
+    /// Every time in a view is ISO 8601 with its offset (Manila, `+08:00`); a time SkyPay sent
+    /// is also given as SkyPay wrote it (`payTime`, `dealTime`).
     pub expires_at: String,
     pub anomaly: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_description: Option<String>,
+    /// When the cash went out, as SkyPay sent it (payoutPayout's `payTime`, or the paid
+    /// callback's `dealTime`), and the same instant in ISO 8601.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pay_time: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_time_at: Option<String>,
+    /// When the ledger recorded the payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub paid_channel: Option<u32>,
+    /// When the payout was closed (cancelled or failed), and by whom: `payoutQueuePayout` or
+    /// `partner-api`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skypay_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -290,9 +323,6 @@ pub struct PayoutView {
     pub created_at: String,
     pub instruction: serde_json::Value,
     pub events: Vec<EventView>,
-    /// Internal: whether a push lease is live, for the re-post rule (SPEC 12.8).
-    #[serde(skip)]
-    pub lease_until: Option<i64>,
     /// Internal: the canonical instruction, compared by value on a re-post.
     #[serde(skip)]
     pub instruction_text: String,
@@ -302,7 +332,10 @@ pub struct PayoutView {
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub pay_type: String,
+    /// As SkyPay sent it, and the same instant in ISO 8601 when it could be read.
     pub deal_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal_time_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -400,16 +433,8 @@ impl Ledger {
         control_number: &ControlNumber,
         now: DateTime<Utc>,
     ) -> Result<InquiryOutcome, LedgerError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
-        let item = found.item().map(Item);
+        let found = self.get(payout_key(control_number.as_str())).await?;
+        let item = found.as_ref().map(Item);
         Ok(match payability(item, now) {
             Payability::Payable => match item.map(details_of) {
                 Some(Some(details)) => InquiryOutcome::Payable(Box::new(details)),
@@ -422,6 +447,74 @@ impl Ledger {
             },
             Payability::Paid { paid, .. } => InquiryOutcome::Refused(paid),
             Payability::Refused(outcome) => InquiryOutcome::Refused(outcome),
+        })
+    }
+
+    /// `POST /admin/payouts/{n}/cancel` (SPEC 13.5): a shop pickup (channel 1 or 9) not yet
+    /// paid becomes CANCELLED, in one conditional `UpdateItem` on the same item payoutPayout
+    /// writes: of a cashier's payment and the cancel, exactly one wins. A failed condition is
+    /// classified from the item as it was.
+    pub async fn cancel_payout(
+        &self,
+        control_number: &ControlNumber,
+        ctx: &WriteContext,
+    ) -> Result<CancelOutcome, LedgerError> {
+        let condition = "attribute_exists(#queueStatus) \
+             AND (#withdrawChannel = :one OR #withdrawChannel = :nine) \
+             AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs)";
+        let update = "SET #closedAs = :cancelled, #closedAt = :now, #closedBy = :via, \
+             #cancelToken = :token, #updatedAt = :now ADD #finals :cancelledSet";
+        let bound = bind(
+            &[condition, update],
+            vec![
+                ("one", n(1)),
+                ("nine", n(9)),
+                ("cancelled", s("CANCELLED")),
+                ("now", s(ctx.now_text())),
+                ("via", s("partner-api")),
+                ("token", s(&ctx.token)),
+                ("cancelledSet", ss(&["CANCELLED"])),
+            ],
+        );
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(payout_key(control_number.as_str())))
+            .condition_expression(condition)
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let failed = match result {
+            Ok(_) => return Ok(CancelOutcome::Cancelled),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    failed.item().cloned()
+                }
+                _ => return Err(LedgerError::dynamo("UpdateItem", &e)),
+            },
+        };
+        let Some(old) = failed else {
+            return Ok(CancelOutcome::Unknown);
+        };
+        let old = Item(&old);
+        let Some(status) = status_of(old) else {
+            return Ok(CancelOutcome::Refused(PayoutStatus::Orphan));
+        };
+        let pickup = matches!(old.u32("withdrawChannel"), Some(1 | 9));
+        Ok(match status {
+            PayoutStatus::Cancelled if old.s("cancelToken") == Some(ctx.token.as_str()) => {
+                // The SDK retried a request whose first attempt was applied.
+                CancelOutcome::Cancelled
+            }
+            PayoutStatus::Cancelled if old.s("closedBy") == Some("partner-api") => {
+                CancelOutcome::AlreadyCancelled
+            }
+            _ if !pickup => CancelOutcome::Pushed(status),
+            other => CancelOutcome::Refused(other),
         })
     }
 
@@ -530,7 +623,8 @@ impl Ledger {
                 };
                 format!(
                     "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
-                     #closedAt = if_not_exists(#closedAt, :now){describe} ADD #finals :final"
+                     #closedAt = if_not_exists(#closedAt, :now), \
+                     #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final"
                 )
             }
             EventEffect::AmendedSuccess => format!("SET {common}{add_ref}"),
@@ -821,16 +915,8 @@ impl Ledger {
         &self,
         control_number: &str,
     ) -> Result<Option<PayoutStatus>, LedgerError> {
-        let found = self
-            .client
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| LedgerError::dynamo("GetItem", &e))?;
-        Ok(found.item().map(Item).and_then(status_of))
+        let found = self.get(payout_key(control_number)).await?;
+        Ok(found.as_ref().map(Item).and_then(status_of))
     }
 }
 
@@ -884,6 +970,7 @@ fn payability(item: Option<Item<'_>>, now: DateTime<Utc>) -> Payability {
         PayoutStatus::Cancelled => "cancelled",
         PayoutStatus::Failed => "failed",
         PayoutStatus::Rejected => "rejected by SkyPay",
+        PayoutStatus::Orphan => "reserved by callbacks for a number we never registered",
         PayoutStatus::Queued | PayoutStatus::Uploaded => {
             if item.i64("expiresAt").is_none_or(|e| e <= now.timestamp()) {
                 "expired"
@@ -947,9 +1034,10 @@ fn event_view(item: Item<'_>) -> EventView {
     EventView {
         pay_type: item.s("payType").unwrap_or_default().to_owned(),
         deal_time: item.s("dealTime").unwrap_or_default().to_owned(),
+        deal_time_at: item.s("dealTimeUtc").map(time::iso_of_stored),
         fail_description: item.s("failDescription").map(str::to_owned),
         reference_number: item.s("referenceNumber").map(str::to_owned),
-        received_at: item.s("receivedAt").unwrap_or_default().to_owned(),
+        received_at: time::iso_of_stored(item.s("receivedAt").unwrap_or_default()),
         applied: item.bool("applied").unwrap_or(false),
         issues: item
             .string_list("issues")
@@ -982,22 +1070,29 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
         withdraw_channel: item
             .u32("withdrawChannel")
             .ok_or_else(|| corrupt("withdrawChannel"))?,
-        expires_at: SkyPayTime::from_utc(expires_at).text,
+        expires_at: time::iso_manila(expires_at),
         anomaly: item.string_set("finals").len() > 1,
         reference_number,
         fail_description: item.s("failDescription").map(str::to_owned),
         pay_time: item.s("payTime").map(str::to_owned),
+        pay_time_at: item.s("payTimeUtc").map(time::iso_of_stored).or_else(|| {
+            item.s("payTime")
+                .and_then(SkyPayTime::parse)
+                .map(|t| time::iso_manila(t.utc))
+        }),
+        paid_at: item.s("paidAt").map(time::iso_of_stored),
         paid_channel: item.u32("paidChannel"),
+        closed_at: item.s("closedAt").map(time::iso_of_stored),
+        closed_by: item.s("closedBy").map(str::to_owned),
         skypay_code: item
             .s("skypayCode")
             .filter(|c| !c.is_empty())
             .map(str::to_owned),
         skypay_description: item.s("skypayDescription").map(str::to_owned),
         push_attempts: item.u32("pushAttempts").unwrap_or(0),
-        created_at: item.s("createdAt").unwrap_or_default().to_owned(),
+        created_at: time::iso_of_stored(item.s("createdAt").unwrap_or_default()),
         instruction: serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
         events,
-        lease_until: item.i64("leaseUntil"),
         instruction_text,
     }))
 }

@@ -1,0 +1,256 @@
+//! The loan system's `/admin` routes as one axum router (SPEC 9 and 13.5). `skypay-local`
+//! serves it with its own bounded server; the partner-api Lambda serves it through
+//! `lambda_http`, behind an HTTP API whose only authorizer is IAM. The routes' logic is
+//! [`skypay::admin`]; this crate is only the HTTP glue, written once for both hosts.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /admin/payouts` | 201 the payout; 200 when a PENDING payout was pushed again; 400 naming the field; 409 |
+//! | `GET /admin/payouts/{n}?limit=&cursor=` | 200 the payout and a page of its events; 404 |
+//! | `POST /admin/payouts/{n}/cancel` | 200 CANCELLED; 409 paid, pushed or closed; 404 |
+//! | `POST /admin/contracts` | 201; 200 identical; 409 different |
+//! | `GET /admin/contracts/{n}?limit=&cursor=` | 200 the contract and a page of its receipts; 404 |
+//! | `GET /admin/finance?date=` | 200 a day's finance notifications; 400 |
+//! | anything else | 404 |
+//!
+//! A body over 64 KiB is 413 (refused at its declared length, before it is read); one that
+//! stalls, 408; broken framing, 400.
+
+#[cfg(feature = "sqs")]
+pub mod sqs;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http_body_util::BodyExt;
+use skypay::actions::payout_queue::PayoutQueue;
+use skypay::admin::{self, AdminReply, PageQuery, PendingRetry};
+use skypay::wire::MAX_BODY_BYTES;
+use skypay::{Config, Ledger};
+
+/// How long a request's body may take to arrive, in Lambda (API Gateway has read it already;
+/// skypay-local takes its `--body-timeout`).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the routes need, built once per process.
+#[derive(Clone, Debug)]
+pub struct AdminState {
+    ledger: Ledger,
+    config: Config,
+    queue: PayoutQueue,
+    retry: Option<Arc<dyn PendingRetry>>,
+    body_timeout: Duration,
+}
+
+impl AdminState {
+    /// `retry` takes the payouts a transient SkyPay failure left PENDING (the payout queue, in
+    /// AWS); `body_timeout` bounds how long a request's body may take to arrive.
+    pub fn new(
+        config: Config,
+        ledger: Ledger,
+        retry: Option<Arc<dyn PendingRetry>>,
+        body_timeout: Duration,
+    ) -> Result<AdminState, String> {
+        let queue = PayoutQueue::new(config.clone(), ledger.clone()).map_err(|e| e.to_string())?;
+        Ok(AdminState {
+            ledger,
+            config,
+            queue,
+            retry,
+            body_timeout,
+        })
+    }
+}
+
+/// The `/admin` router.
+pub fn router(state: AdminState) -> Router {
+    Router::new()
+        .route("/admin/payouts", post(post_payout))
+        .route("/admin/payouts/{control_number}", get(get_payout))
+        .route(
+            "/admin/payouts/{control_number}/cancel",
+            post(cancel_payout),
+        )
+        .route("/admin/contracts", post(post_contract))
+        .route("/admin/contracts/{contract_number}", get(get_contract))
+        .route("/admin/finance", get(get_finance))
+        .fallback(|| async {
+            json(AdminReply {
+                status: 404,
+                body: serde_json::json!({"error": "no such route"}),
+            })
+        })
+        .with_state(state)
+}
+
+/// Why a body was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Declared, or found, larger than 64 KiB.
+    TooLarge,
+    /// Broken framing, or the connection went away.
+    Broken,
+    /// Not all there within the body-read timeout.
+    TimedOut,
+}
+
+impl From<Unread> for skypay::wire::BodyError {
+    fn from(unread: Unread) -> skypay::wire::BodyError {
+        match unread {
+            Unread::TooLarge => skypay::wire::BodyError::TooLarge,
+            Unread::Broken | Unread::TimedOut => skypay::wire::BodyError::Incomplete,
+        }
+    }
+}
+
+/// A request body, at most 64 KiB: refused at a larger declared `Content-Length` before a byte
+/// of it is read, stopped at 64 KiB when streamed, and bounded in time. SkyPay's routes in
+/// skypay-local read their bodies with it too.
+pub async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    timeout: Duration,
+) -> Result<Bytes, Unread> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(Unread::TooLarge);
+    }
+    let limited = http_body_util::Limited::new(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(Unread::TimedOut),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(Unread::TooLarge),
+        Ok(Err(_)) => Err(Unread::Broken),
+    }
+}
+
+fn json(reply: AdminReply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(reply.body)).into_response()
+}
+
+/// An admin request's body, or the answer to one that could not be read.
+async fn body_of(state: &AdminState, headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    read_body(headers, body, state.body_timeout)
+        .await
+        .map_err(|unread| {
+            let (status, message) = match unread {
+                Unread::TooLarge => (413, "the body is larger than 64 KiB"),
+                Unread::TimedOut => (408, "the body did not arrive in time"),
+                Unread::Broken => (400, "the body could not be read"),
+            };
+            json(AdminReply {
+                status,
+                body: serde_json::json!({ "error": message }),
+            })
+        })
+}
+
+fn request_id() -> String {
+    skypay::ledger::random_token()
+}
+
+async fn post_payout(State(s): State<AdminState>, headers: HeaderMap, body: Body) -> Response {
+    let body = match body_of(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    json(admin::post_payout(&s.queue, s.retry.as_deref(), &body, &request_id()).await)
+}
+
+/// A path segment axum cannot read (not UTF-8) names no payout or contract: 404 in JSON.
+fn number(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
+    path.map(|Path(n)| n).map_err(|_| {
+        Box::new(json(AdminReply {
+            status: 404,
+            body: serde_json::json!({ "error": "no such number" }),
+        }))
+    })
+}
+
+/// A query string axum cannot read (a field twice, say) is a 400 in JSON like every other.
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Box<Response>> {
+    query.map(|Query(q)| q).map_err(|e| {
+        Box::new(json(AdminReply {
+            status: 400,
+            body: serde_json::json!({ "error": format!("the query string is malformed: {}", e.body_text()) }),
+        }))
+    })
+}
+
+async fn get_payout(
+    State(s): State<AdminState>,
+    number: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let page = match query(page) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    json(admin::get_payout(&s.ledger, &number, &page, &request_id()).await)
+}
+
+async fn cancel_payout(
+    State(s): State<AdminState>,
+    number: Result<Path<String>, PathRejection>,
+) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    json(admin::cancel_payout(&s.ledger, &s.config, &number, &request_id()).await)
+}
+
+async fn post_contract(State(s): State<AdminState>, headers: HeaderMap, body: Body) -> Response {
+    let body = match body_of(&s, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    json(admin::post_contract(&s.ledger, &s.config, &body, &request_id()).await)
+}
+
+async fn get_contract(
+    State(s): State<AdminState>,
+    number: Result<Path<String>, PathRejection>,
+    page: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let number = match self::number(number) {
+        Ok(n) => n,
+        Err(r) => return *r,
+    };
+    let page = match query(page) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    json(admin::get_contract(&s.ledger, &number, &page, &request_id()).await)
+}
+
+#[derive(serde::Deserialize)]
+struct FinanceQuery {
+    date: Option<String>,
+}
+
+async fn get_finance(
+    State(s): State<AdminState>,
+    q: Result<Query<FinanceQuery>, QueryRejection>,
+) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
+    json(admin::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
+}
