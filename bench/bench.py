@@ -52,7 +52,8 @@ PEER_DIR = BENCH / "peers" / "python"
 EVENTS = ROOT / "events"
 
 FUNCTIONS = ["payout-inquiry", "payout-payout", "collection-inquiry", "collection-collect",
-             "payout-queue-payout", "finance-notification", "payout-queue"]
+             "payout-queue-payout", "finance-notification", "payout-queue", "partner-api",
+             "ledger-events"]
 HELLO = "hello"
 PEER = "python-peer"
 # payout-payout's bootstrap on a call refused before the ledger (a wrong key): its cold start
@@ -324,6 +325,40 @@ class FakeSkyPay:
         self.server.shutdown()
 
 
+class FakeEventBridge:
+    """EventBridge's PutEvents, accepting every entry (ledger-events' bus)."""
+
+    def __init__(self):
+        parent = self
+        self.entries = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                got = json.loads(self.rfile.read(length) or b"{}").get("Entries") or []
+                parent.entries += len(got)
+                body = json.dumps({"FailedEntryCount": 0,
+                                   "Entries": [{"EventId": f"e{i}"} for i in range(len(got))]}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/x-amz-json-1.1")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
 class DdbLocal:
     def __init__(self, binary: Path):
         self.port = free_port()
@@ -486,7 +521,8 @@ _TEMPLATES: dict[str, dict] = {}
 
 def api_event(function: str, body: str | bytes) -> bytes:
     """The function's API Gateway event (events/*.json) with another body."""
-    template_name = {HELLO: "payout-payout", PEER: "payout-payout"}.get(function, function)
+    template_name = {HELLO: "payout-payout", PEER: "payout-payout",
+                     "partner-api": "partner-api-register-payout"}.get(function, function)
     if template_name not in _TEMPLATES:
         _TEMPLATES[template_name] = json.loads((EVENTS / f"{template_name}.json").read_text())
     event = json.loads(json.dumps(_TEMPLATES[template_name]))
@@ -498,8 +534,24 @@ def api_event(function: str, body: str | bytes) -> bytes:
     return json.dumps(event).encode()
 
 
+def admin_event(method: str, path: str, body: dict | None = None) -> bytes:
+    """A partner-api (HTTP API) event: events/partner-api-get-payout.json with this request."""
+    event = json.loads((EVENTS / "partner-api-get-payout.json").read_text())
+    raw, _, query = path.partition("?")
+    event["rawPath"] = raw
+    event["rawQueryString"] = query
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["path"] = raw
+    event["pathParameters"] = {"proxy": raw[len("/admin/"):]}
+    if body is not None:
+        event["body"] = json.dumps(body)
+        event["headers"]["content-type"] = "application/json"
+    return json.dumps(event).encode()
+
+
 def sample_event(function: str) -> bytes:
-    name = {HELLO: "payout-payout", PEER: "payout-payout"}.get(function, function)
+    name = {HELLO: "payout-payout", PEER: "payout-payout",
+            "partner-api": "partner-api-get-payout"}.get(function, function)
     return (EVENTS / f"{name}.json").read_bytes()
 
 
@@ -583,10 +635,10 @@ def response_code(function: str, status: int, body: bytes) -> str:
         answer = json.loads(body)
     except ValueError:
         return "unreadable"
-    if function == "payout-queue":
+    if function in ("payout-queue", "ledger-events"):
         failures = answer.get("batchItemFailures") or []
         return "acknowledged" if not failures else f"{len(failures)} to retry"
-    if function == HELLO:
+    if function in (HELLO, "partner-api"):
         return f"HTTP {answer.get('statusCode')}"
     try:
         return json.loads(answer["body"])["responseCode"]
@@ -632,6 +684,11 @@ class Harness:
     def env(self, function: str) -> dict:
         if function == "payout-queue":
             return lambda_env(self.ddb, self.skypay)
+        if function == "partner-api":
+            return lambda_env(self.ddb, self.skypay, PAYOUT_QUEUE_URL="http://127.0.0.1:9/queue")
+        if function == "ledger-events":
+            return lambda_env(self.ddb, EVENT_BUS_NAME="skypay-ledger",
+                              AWS_ENDPOINT_URL_EVENTBRIDGE=self.bus.url)
         if function == PEER:
             return lambda_env(self.ddb, IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE,
                               LAMBDA_TASK_ROOT=str(PEER_DIR), AWS_LAMBDA_FUNCTION_NAME="python-peer",
@@ -649,6 +706,7 @@ class Harness:
         log("starting ddb-local, the fake SkyPay and skypay-local (on ddb-local, for /admin)")
         self.ddb = DdbLocal(self.release / "ddb-local")
         self.skypay = FakeSkyPay()
+        self.bus = FakeEventBridge()
         self.local = Local(self.release / "skypay-local", ddb=self.ddb, name="skypay-local-ddb")
         log(f"  ddb-local {self.ddb.url}, fake SkyPay {self.skypay.url}, skypay-local {self.local.url}")
         log("creating the Powertools idempotency table in ddb-local (boto3, bench/.venv)")
@@ -676,7 +734,8 @@ class Harness:
                                                   **wallet_instruction()})
         assert status == 201, status
         self.register(4_000_000_001, 2)  # the peer's: SKY014000000001, ...002
-        for contract, due in (("SKY013000000001", "5000.00"), ("SKY013000000002", "100.00")):
+        for contract, due in (("SKY013000000001", "5000.00"), ("SKY013000000002", "100.00"),
+                              ("SKY0187654321", "99999999.99")):
             status, _ = local.post("/admin/contracts", {"contractNumber": contract, "amountDue": due})
             assert status == 201, status
         # Cold starts (section 1): a payable number for each run of payout-payout and the peer.
@@ -701,7 +760,26 @@ class Harness:
         pi = "payout-inquiry"
         ci = "collection-inquiry"
         fn = "finance-notification"
+        pa = "partner-api"
+        le = "ledger-events"
+        pickup = {"name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1}
         paths = {
+            pa: [
+                ("201 register a shop pickup (write, read back)", 3,
+                 admin_event("POST", "/admin/payouts", {"controlNumber": "SKY012500000001", **pickup})),
+                ("200 read a payout", 2, admin_event("GET", "/admin/payouts/SKY012500000001")),
+                ("200 cancel it (write, read back)", 3, admin_event("POST", "/admin/payouts/SKY012500000001/cancel")),
+                ("409 cancel a paid payout", 1, admin_event("POST", "/admin/payouts/SKY012000000001/cancel")),
+                ("201 register a contract (write, read back)", 3,
+                 admin_event("POST", "/admin/contracts", {"contractNumber": "SKY013500000001", "amountDue": "10"})),
+                ("200 read a contract", 2, admin_event("GET", "/admin/contracts/SKY013500000001?limit=10")),
+                ("200 a day's finance notifications", 1, admin_event("GET", "/admin/finance?date=2023-06-18")),
+                ("404 unknown route", 0, admin_event("GET", "/admin/nothing")),
+                ("400 malformed instruction", 0, admin_event("POST", "/admin/payouts", {"name": "no comma"})),
+            ],
+            le: [
+                ("a payout paid and a receipt (events/ledger-events.json): 2 events", 0, sample_event(le)),
+            ],
             pi: [
                 ("1000 payable (details)", 1, api_event(pi, inquiry_body("SKY012000000004"))),
                 ("-1012 unknown control number (ledger)", 1, api_event(pi, inquiry_body("SKY012999999999"))),
@@ -782,6 +860,10 @@ class Harness:
         return paths
 
     def warm_event(self, function: str, i: int) -> bytes:
+        if function == "partner-api":
+            return admin_event("GET", "/admin/payouts/SKY012000000001")
+        if function == "ledger-events":
+            return sample_event(function)
         if function == "payout-inquiry":
             return api_event(function, inquiry_body("SKY012000000004"))
         if function == "collection-inquiry":
@@ -991,6 +1073,14 @@ class Harness:
                 "medianHighNs": estimates["median"]["confidence_interval"]["upper_bound"],
             }
         self.results["handler"] = handler
+        run(["cargo", "bench", "-p", "ledger-events", "--bench", "mapping", "--",
+             "--warm-up-time", "2", "--measurement-time", "4"], cwd=ROOT)
+        path = self.target / "criterion" / "ledger_events" / "mapping" / "new" / "estimates.json"
+        estimates = json.loads(path.read_text())
+        # The sample's two records per iteration.
+        per_record = estimates["median"]["point_estimate"] / 2
+        self.results["mapping"] = {"medianNsPerRecord": per_record,
+                                   "recordsPerSecond": 1e9 / per_record if per_record else None}
 
     # section 6 ------------------------------------------------------------------------------
 
@@ -1100,6 +1190,7 @@ class Harness:
             self.local.stop()
             stop(self.ddb.proc)
             self.skypay.close()
+            self.bus.close()
         if not self.args.skip_criterion:
             self.criterion()
         self.throughput()
@@ -1173,8 +1264,10 @@ def render(r: dict, args) -> str:
         checked = [row for row in rows if row["expected"] is not None]
         if checked:
             bad = [row for row in checked if row["requests"] != row["expected"]]
-            budget = ("write, push, update: 2 per pushed payout (docs/ledger.md)" if f == "payout-queue"
-                      else "1 per call reaching the ledger, 0 before")
+            budget = {"payout-queue": "write, push, update: 2 per pushed payout (docs/ledger.md)",
+                      "partner-api": "as docs/ledger.md lists per route (a read: GetItem + one Query page)",
+                      "ledger-events": "none (the stream is read by Lambda)"}.get(
+                f, "1 per call reaching the ledger, 0 before")
             add(f"| DynamoDB requests per call, {f} | {len(checked) - len(bad)}/{len(checked)} paths as documented | {budget} | {verdict(not bad)} |")
         else:
             detail = "; ".join(f"{row['path']}: {row['requests']}" for row in rows)
@@ -1329,6 +1422,12 @@ def render(r: dict, args) -> str:
         for action, h in r["handler"].items():
             add(f"| {action} | {h['medianNs'] / 1000:.2f} us | {h['medianLowNs'] / 1000:.2f}-{h['medianHighNs'] / 1000:.2f} us | {h['meanNs'] / 1000:.2f} us |")
         add("")
+        if r.get("mapping"):
+            mp = r["mapping"]
+            add(f"ledger-events' mapping (criterion, `functions/ledger-events/benches/mapping.rs`): "
+                f"{mp['medianNsPerRecord'] / 1000:.2f} us per stream record, about "
+                f"{mp['recordsPerSecond']:,.0f} records per second through the mapping (EventBridge aside).")
+            add("")
         costs = aes_costs(r["handler"])
         if costs:
             add("The AES layer's cost per call (the `_aes` median minus the plain one):")
