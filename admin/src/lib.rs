@@ -11,6 +11,9 @@
 //! | `POST /admin/contracts` | 201; 200 identical; 409 different |
 //! | `GET /admin/contracts/{n}?limit=&cursor=` | 200 the contract and a page of its receipts; 404 |
 //! | `GET /admin/finance?date=` | 200 a day's finance notifications; 400 |
+//! | `POST /admin/reconcile` | 200 what a payout run did; 502 SkyPay failed; 404 where runs are not served |
+//! | `POST /admin/reconcile/daily?date=` | 200 the day's differences; 502; 400; 404 likewise |
+//! | `GET /admin/reconciliation?date=` | 200 a day's latest reconciliation; 404 before one; 400 |
 //! | anything else | 404 |
 //!
 //! A body over 64 KiB is 413 (refused at its declared length, before it is read); one that
@@ -32,6 +35,7 @@ use axum::routing::{get, post};
 use http_body_util::BodyExt;
 use skypay::actions::payout_queue::PayoutQueue;
 use skypay::admin::{self, AdminReply, PageQuery, PendingRetry};
+use skypay::reconcile::Reconciler;
 use skypay::wire::MAX_BODY_BYTES;
 use skypay::{Config, Ledger};
 
@@ -46,6 +50,7 @@ pub struct AdminState {
     config: Config,
     queue: PayoutQueue,
     retry: Option<Arc<dyn PendingRetry>>,
+    reconciler: Option<Reconciler>,
     body_timeout: Duration,
 }
 
@@ -64,8 +69,16 @@ impl AdminState {
             config,
             queue,
             retry,
+            reconciler: None,
             body_timeout,
         })
+    }
+
+    /// Serves `POST /admin/reconcile` and `/admin/reconcile/daily` with this service (the local
+    /// server; in AWS the payout-reconcile function runs them on a schedule).
+    pub fn with_reconciler(mut self, reconciler: Reconciler) -> AdminState {
+        self.reconciler = Some(reconciler);
+        self
     }
 }
 
@@ -81,6 +94,9 @@ pub fn router(state: AdminState) -> Router {
         .route("/admin/contracts", post(post_contract))
         .route("/admin/contracts/{contract_number}", get(get_contract))
         .route("/admin/finance", get(get_finance))
+        .route("/admin/reconcile", post(reconcile))
+        .route("/admin/reconcile/daily", post(reconcile_daily))
+        .route("/admin/reconciliation", get(get_reconciliation))
         .fallback(|| async {
             json(AdminReply {
                 status: 404,
@@ -239,18 +255,45 @@ async fn get_contract(
     json(admin::get_contract(&s.ledger, &number, &page, &request_id()).await)
 }
 
+/// `?date=yyyy-MM-dd`.
 #[derive(serde::Deserialize)]
-struct FinanceQuery {
+struct DateQuery {
     date: Option<String>,
 }
 
 async fn get_finance(
     State(s): State<AdminState>,
-    q: Result<Query<FinanceQuery>, QueryRejection>,
+    q: Result<Query<DateQuery>, QueryRejection>,
 ) -> Response {
     let q = match query(q) {
         Ok(q) => q,
         Err(r) => return *r,
     };
     json(admin::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
+}
+
+async fn reconcile(State(s): State<AdminState>) -> Response {
+    json(admin::reconcile_payouts(s.reconciler.as_ref(), &request_id()).await)
+}
+
+async fn reconcile_daily(
+    State(s): State<AdminState>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
+    json(admin::reconcile_daily(s.reconciler.as_ref(), q.date.as_deref(), &request_id()).await)
+}
+
+async fn get_reconciliation(
+    State(s): State<AdminState>,
+    q: Result<Query<DateQuery>, QueryRejection>,
+) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return *r,
+    };
+    json(admin::get_reconciliation(&s.ledger, q.date.as_deref(), &request_id()).await)
 }

@@ -340,3 +340,68 @@ pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) 
         Err(e) => ledger_down(&e, request_id),
     }
 }
+
+/// `POST /admin/reconcile` (SPEC 13.6): one payout run now. 200 with what it did (a run
+/// another one blocked says `busyUntil`); 502 when SkyPay could not be reached or read (with
+/// what it did before); 503 when the ledger failed; 404 where no run is served here (in AWS
+/// it is the payout-reconcile function).
+pub async fn reconcile_payouts(
+    reconciler: Option<&crate::reconcile::Reconciler>,
+    request_id: &str,
+) -> AdminReply {
+    let Some(reconciler) = reconciler else {
+        return not_reconciling();
+    };
+    match reconciler.run_payouts(request_id).await {
+        Ok(run) => reply(200, run),
+        Err(failure) => reply(502, json!({"error": failure.error, "run": failure.run})),
+    }
+}
+
+/// `POST /admin/reconcile/daily?date=yyyy-MM-dd` (default yesterday, Manila): the day's
+/// reports compared with the ledger. 200 with the differences; 502 on SkyPay; 400 on the date.
+pub async fn reconcile_daily(
+    reconciler: Option<&crate::reconcile::Reconciler>,
+    date: Option<&str>,
+    request_id: &str,
+) -> AdminReply {
+    let Some(reconciler) = reconciler else {
+        return not_reconciling();
+    };
+    let day = match date {
+        None => reconciler.yesterday(),
+        Some(text) => match crate::time::parse_date(text) {
+            Some(day) => day,
+            None => return error(400, "date must be written yyyy-MM-dd"),
+        },
+    };
+    match reconciler.run_daily(day, request_id).await {
+        Ok(view) => reply(200, view),
+        Err(failure) => error(502, failure.error),
+    }
+}
+
+fn not_reconciling() -> AdminReply {
+    error(
+        404,
+        "reconciliation does not run here: it needs SKYPAY_API_URL (in AWS, the payout-reconcile \
+         function runs it)",
+    )
+}
+
+/// `GET /admin/reconciliation?date=yyyy-MM-dd`: the day's latest reconciliation and its
+/// differences; 404 before one ran.
+pub async fn get_reconciliation(
+    ledger: &Ledger,
+    date: Option<&str>,
+    request_id: &str,
+) -> AdminReply {
+    let Some(day) = date.and_then(crate::time::parse_date) else {
+        return error(400, "date is required, written yyyy-MM-dd");
+    };
+    match ledger.reconciliation(day).await {
+        Ok(Some(view)) => reply(200, view),
+        Ok(None) => error(404, "no reconciliation has run for that date"),
+        Err(e) => ledger_down(&e, request_id),
+    }
+}

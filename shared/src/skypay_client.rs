@@ -24,8 +24,9 @@ use crate::wire::Fields;
 
 /// Connecting to SkyPay should take well under a second from AWS in Singapore.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// SkyPay's answers are three short members; anything much longer is not an answer.
-const MAX_ANSWER_BYTES: usize = 64 * 1024;
+/// SkyPay's longest answers are report pages of 100 rows and status lists of 50 numbers, a few
+/// dozen KiB; anything past this is not an answer.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
 type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -141,7 +142,7 @@ fn decode_answer(bytes: &[u8], encryption: &Encryption) -> Result<Fields, String
         Some(key) => Encryption::Auto(key.clone()),
         None => Encryption::Off,
     };
-    Fields::decode(bytes, &lenient)
+    Fields::decode_within(bytes, &lenient, MAX_ANSWER_BYTES)
         .0
         .map_err(|e| format!("the answer is unreadable: {e}"))
 }

@@ -14,6 +14,33 @@ pub fn manila() -> FixedOffset {
     MANILA
 }
 
+/// What reconciliation reads the time from and waits with: the system clock in production, a
+/// clock the test moves in tests (SkyPay's 300 s and 30 min limits are tested without sleeps).
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+    /// Waits `duration` (a test clock moves forward instead).
+    fn sleep(
+        &self,
+        duration: std::time::Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+    fn sleep(
+        &self,
+        duration: std::time::Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
 /// SkyPay's date-time layout: `yyyy-MM-dd HH:mm:ss`.
 const DATE_TIME: &str = "%Y-%m-%d %H:%M:%S";
 const DATE: &str = "%Y-%m-%d";

@@ -97,6 +97,16 @@ impl Fields {
     /// (SPEC 13.1): with a key configured, anything that is not a plain JSON object was taken as
     /// ciphertext and is answered encrypted, and under `required` every answer is.
     pub fn decode(body: &[u8], encryption: &Encryption) -> (Result<Fields, BodyError>, Transport) {
+        Fields::decode_within(body, encryption, MAX_BODY_BYTES)
+    }
+
+    /// The same, with another size limit: SkyPay's answers to us (a report page) may be larger
+    /// than the calls SkyPay makes.
+    pub fn decode_within(
+        body: &[u8],
+        encryption: &Encryption,
+        max_bytes: usize,
+    ) -> (Result<Fields, BodyError>, Transport) {
         let looks_like_object = text_of(body).is_ok_and(|t| t.starts_with('{'));
         let transport = match encryption {
             Encryption::Off => Transport::Plain,
@@ -104,7 +114,7 @@ impl Fields {
             Encryption::Auto(_) | Encryption::Required(_) => Transport::Encrypted,
         };
         (
-            Fields::decode_as(body, encryption, looks_like_object),
+            Fields::decode_as(body, encryption, looks_like_object, max_bytes),
             transport,
         )
     }
@@ -113,8 +123,9 @@ impl Fields {
         body: &[u8],
         encryption: &Encryption,
         looks_like_object: bool,
+        max_bytes: usize,
     ) -> Result<Fields, BodyError> {
-        if body.len() > MAX_BODY_BYTES {
+        if body.len() > max_bytes {
             return Err(BodyError::TooLarge);
         }
         let text = text_of(body)?;
@@ -140,6 +151,53 @@ impl Fields {
             .and_then(|m| de.end().map(|()| m))
             .map_err(|e| BodyError::NotJson(e.to_string()))?;
         Ok(Fields { members })
+    }
+
+    /// A list of objects (payoutQueryStatus's `controlNumbers`, a report's `result`), each
+    /// read like a body. `None` when absent; an error when it is not a list of objects.
+    pub fn objects(&self, field: &'static str) -> Result<Option<Vec<Fields>>, FieldError> {
+        let Some(raw) = self.members.get(field) else {
+            return Ok(None);
+        };
+        if raw.get() == "null" {
+            return Ok(None);
+        }
+        let not_a_list = || FieldError::new(field, "must be a list of objects");
+        let items: Vec<Box<RawValue>> =
+            serde_json::from_str(raw.get()).map_err(|_| not_a_list())?;
+        items
+            .iter()
+            .map(|item| Fields::parse(item.get()).map_err(|_| not_a_list()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    /// A true/false field: a JSON boolean, or the string `"true"` / `"false"`.
+    pub fn flag(&self, field: &'static str) -> Result<Option<bool>, FieldError> {
+        let Some(raw) = self.members.get(field) else {
+            return Ok(None);
+        };
+        match raw.get() {
+            "true" | "\"true\"" => Ok(Some(true)),
+            "false" | "\"false\"" => Ok(Some(false)),
+            "null" => Ok(None),
+            _ => Err(FieldError::new(field, "must be true or false")),
+        }
+    }
+
+    /// The members as a JSON value (for showing an answer; never logged).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.members
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        serde_json::from_str(v.get()).unwrap_or(serde_json::Value::Null),
+                    )
+                })
+                .collect(),
+        )
     }
 
     /// Whether the body has this member at all (even `null`).

@@ -57,6 +57,27 @@ struct Serve {
     /// Seconds a client has to send a request's whole body.
     #[arg(long, value_name = "SECONDS", default_value_t = secs(Limits::default().body_timeout))]
     body_timeout: u64,
+    /// Play SkyPay in process (skypay-sim): pushed payouts go to it, encrypted, and come back
+    /// uploaded, then paid, as callbacks; /admin/reconcile queries it. No SkyPay account needed.
+    #[arg(long)]
+    simulate_skypay: bool,
+    /// With --simulate-skypay: seconds before the upload callback, and again before the paid one.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 2,
+        requires = "simulate_skypay"
+    )]
+    sim_delay: u64,
+    /// With --simulate-skypay: where a pushed payout ends (paid, failed, cancelled, uploaded,
+    /// pending).
+    #[arg(
+        long,
+        value_name = "OUTCOME",
+        default_value = "paid",
+        requires = "simulate_skypay"
+    )]
+    sim_outcome: skypay_sim::Outcome,
     /// Seconds a shutdown (Ctrl-C, SIGTERM) waits for the requests in flight before it closes
     /// the connections left.
     #[arg(long, value_name = "SECONDS", default_value_t = secs(Limits::default().shutdown_timeout))]
@@ -132,6 +153,11 @@ fn fail(message: &str) -> ExitCode {
 }
 
 async fn serve(args: Serve, config: Config) -> Result<(), String> {
+    if args.simulate_skypay && config.skypay_api.is_some() {
+        return Err(
+            "--simulate-skypay plays SkyPay itself: unset SKYPAY_API_URL to use it".to_owned(),
+        );
+    }
     let store = match (args.dynamodb_endpoint, args.memory, args.data) {
         (Some(url), _, _) => Store::Endpoint(url),
         (None, true, _) => Store::Memory,
@@ -146,9 +172,16 @@ async fn serve(args: Serve, config: Config) -> Result<(), String> {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
         },
         init: args.init,
+        simulate: args.simulate_skypay.then_some(crate::Simulate {
+            delay: Duration::from_secs(args.sim_delay),
+            outcome: args.sim_outcome,
+        }),
     };
-    let running = crate::start(args.listen, store.clone(), config.clone(), options).await?;
-    println!("{}", crate::banner(running.addr, &store, &config));
+    let running = crate::start(args.listen, store.clone(), config, options).await?;
+    println!(
+        "{}",
+        crate::banner(running.addr, &store, &running.config, running.sim.is_some())
+    );
     running.run_until(shutdown_signal()).await?;
     println!("skypay-local stopped; the ledger is closed.");
     Ok(())

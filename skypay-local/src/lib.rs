@@ -65,7 +65,33 @@ pub struct Options {
     /// `--init`: make an empty data file, or an unmarked ledger an earlier skypay-local wrote,
     /// a ledger.
     pub init: bool,
+    /// `--simulate-skypay`: SkyPay's side played in process by skypay-sim.
+    pub simulate: Option<Simulate>,
 }
+
+/// How the in-process SkyPay simulator moves a pushed payout on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Simulate {
+    /// Before the upload callback, and again before the outcome's.
+    pub delay: Duration,
+    pub outcome: skypay_sim::Outcome,
+}
+
+impl Default for Simulate {
+    fn default() -> Simulate {
+        Simulate {
+            delay: Duration::from_secs(2),
+            outcome: skypay_sim::Outcome::Paid,
+        }
+    }
+}
+
+/// The AES key the simulator and the gateway share when none is configured: SkyPay's traffic
+/// is encrypted both ways (SPEC 13.1), and the local run shows it so. Plain JSON calls to the
+/// gateway still work (the layer is `auto`).
+pub const SIMULATOR_ENCRYPTION_KEY: &str = "skypay-local-simulator-key";
+/// `SKYPAY_SENDER` when it is unset and SkyPay is simulated.
+pub const SIMULATOR_SENDER: &str = "skypay-local";
 
 #[derive(Clone)]
 struct AppState {
@@ -190,6 +216,10 @@ impl Health {
 /// A running local server.
 pub struct Running {
     pub addr: SocketAddr,
+    /// The configuration it serves with (`--simulate-skypay` fills in SkyPay's address).
+    pub config: Config,
+    /// The in-process SkyPay simulator, with `--simulate-skypay`.
+    pub sim: Option<skypay_sim::Sim>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), String>>,
 }
@@ -201,7 +231,11 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        (&mut self.task).await.map_err(|e| e.to_string())?
+        let served = (&mut self.task).await.map_err(|e| e.to_string())?;
+        if let Some(sim) = self.sim.take() {
+            sim.stop().await;
+        }
+        served
     }
 
     /// Runs until `signal` resolves, then stops.
@@ -328,13 +362,33 @@ pub async fn start(
         writes,
         lock,
     } = open(&store, &config, options.init).await?;
-    let admin = skypay_admin::AdminState::new(
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (config, sim) = match options.simulate {
+        Some(simulate) => {
+            let (config, sim) = simulate_skypay(config, addr, simulate).await?;
+            (config, Some(sim))
+        }
+        None => (config, None),
+    };
+    let mut admin = skypay_admin::AdminState::new(
         config.clone(),
         ledger.clone(),
         None,
         options.limits.body_timeout,
     )?;
-    let gateway = Gateway::new(config, ledger);
+    if config.skypay_api.is_some() {
+        let reconciler = skypay::reconcile::Reconciler::new(
+            config.clone(),
+            ledger.clone(),
+            Arc::new(skypay::time::SystemClock),
+        )
+        .map_err(|e| e.to_string())?;
+        admin = admin.with_reconciler(reconciler);
+    }
+    let gateway = Gateway::new(config.clone(), ledger);
     let state = AppState {
         gateway,
         body_timeout: options.limits.body_timeout,
@@ -344,10 +398,6 @@ pub async fn start(
         },
     };
 
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stop, stopped) = oneshot::channel::<()>();
     let app = router(state, admin);
     let limits = options.limits;
@@ -363,14 +413,55 @@ pub async fn start(
     });
     Ok(Running {
         addr,
+        config,
+        sim,
         stop: Some(stop),
         task,
     })
 }
 
+/// Starts skypay-sim on a free loopback port, calling this server back at `addr`, and points
+/// the configuration at it.
+async fn simulate_skypay(
+    mut config: Config,
+    addr: SocketAddr,
+    simulate: Simulate,
+) -> Result<(Config, skypay_sim::Sim), String> {
+    if config.encryption.key().is_none() {
+        config.encryption = skypay::config::Encryption::Auto(skypay::crypto::derive_key(
+            SIMULATOR_ENCRYPTION_KEY.as_bytes(),
+        ));
+    }
+    if config.sender.is_none() {
+        config.sender = Some(SIMULATOR_SENDER.to_owned());
+    }
+    let host = if addr.ip().is_unspecified() {
+        std::net::Ipv4Addr::LOCALHOST.into()
+    } else {
+        addr.ip()
+    };
+    let gateway = format!("http://{}", SocketAddr::new(host, addr.port()));
+    let sim = skypay_sim::Sim::start(
+        SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0),
+        skypay_sim::SimConfig {
+            caller_name: "skypay-local".to_owned(),
+            gateway: Some(gateway),
+            delay: simulate.delay,
+            outcome: simulate.outcome,
+            ..skypay_sim::SimConfig::new(config.clone())
+        },
+    )
+    .await?;
+    config.skypay_api = Some(skypay::config::SkyPayApi {
+        url: sim.url.clone(),
+        timeout: std::time::Duration::from_secs(skypay::config::DEFAULT_API_TIMEOUT_SECONDS),
+    });
+    Ok((config, sim))
+}
+
 /// What `skypay-local` prints when it starts: where it is, who it expects, and a ready-to-paste
 /// call for every endpoint. The key is shown only when it is the built-in development key.
-pub fn banner(addr: SocketAddr, store: &Store, config: &Config) -> String {
+pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool) -> String {
     use std::fmt::Write;
     let key = if config.auth_keys_are_builtin_default {
         skypay::config::local_defaults::AUTH_KEY.to_owned()
@@ -395,14 +486,23 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config) -> String {
         store.describe(),
         config.table_name
     );
-    match &config.skypay_api {
-        Some(api) => {
-            let _ = writeln!(out, "  SkyPay API  {}", api.url);
-        }
-        None => {
+    match (&config.skypay_api, simulated) {
+        (Some(api), true) => {
             let _ = writeln!(
                 out,
-                "  SkyPay API  not set: pushed payouts are marked QUEUED without a push"
+                "  SkyPay API  {} (skypay-sim in process: pushes are encrypted, uploaded and \
+                 paid by callbacks)",
+                api.url
+            );
+        }
+        (Some(api), false) => {
+            let _ = writeln!(out, "  SkyPay API  {}", api.url);
+        }
+        (None, _) => {
+            let _ = writeln!(
+                out,
+                "  SkyPay API  not set: pushed payouts are marked QUEUED without a push \
+                 (--simulate-skypay plays SkyPay)"
             );
         }
     }
@@ -443,6 +543,21 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config) -> String {
     let _ = writeln!(out, "  curl -s {base}/admin/payouts/{cn}");
     let _ = writeln!(out, "  curl -s {base}/admin/contracts/{prefix}87654321");
     let _ = writeln!(out, "  curl -s '{base}/admin/finance?date=2023-06-18'");
+    if config.skypay_api.is_some() {
+        let _ = writeln!(
+            out,
+            "  curl -s {base}/admin/payouts -d '{{\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"2500.00\",\"withdrawChannel\":6,\"accountNo\":\"09171234567\"}}'"
+        );
+        let _ = writeln!(out, "  curl -s -X POST {base}/admin/reconcile");
+        let _ = writeln!(
+            out,
+            "  curl -s -X POST '{base}/admin/reconcile/daily?date=YYYY-MM-DD'"
+        );
+        let _ = writeln!(
+            out,
+            "  curl -s '{base}/admin/reconciliation?date=YYYY-MM-DD'"
+        );
+    }
     let _ = writeln!(out, "  curl -s {base}/healthz");
     let _ = writeln!(out, "\nCtrl-C stops it; the ledger is kept.");
     out

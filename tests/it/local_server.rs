@@ -318,7 +318,7 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     let default = skypay::Config::load(&nothing as &dyn Source, Defaults::Local).unwrap();
     let addr = "127.0.0.1:3000".parse().unwrap();
     let store = skypay_local::Store::Memory;
-    let banner = skypay_local::banner(addr, &store, &default);
+    let banner = skypay_local::banner(addr, &store, &default, false);
     assert!(banner.contains("30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"));
     assert!(banner.contains("AppName@skypay") && banner.contains("SKY01"));
     for action in skypay::Action::ALL {
@@ -327,7 +327,7 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     }
     let given = |name: &str| (name == "SKYPAY_AUTH_KEYS").then(|| "a-real-key-from-aws".to_owned());
     let configured = skypay::Config::load(&given as &dyn Source, Defaults::Local).unwrap();
-    let banner = skypay_local::banner(addr, &store, &configured);
+    let banner = skypay_local::banner(addr, &store, &configured, false);
     assert!(!banner.contains("a-real-key-from-aws"));
     assert!(!banner.contains("30AC21B2"));
 }

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use skypay::ledger::schema::{BILLING_MODE, KEYS, STREAM_VIEW, TTL_ATTRIBUTE};
+use skypay::ledger::schema::{BILLING_MODE, INDEXES, KEYS, STREAM_VIEW, TTL_ATTRIBUTE};
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo_path(relative: &str) -> String {
@@ -48,6 +48,9 @@ fn the_table(template: &Yaml) -> (&str, &Yaml) {
     tables[0]
 }
 
+/// An index as (name, keys as (attribute, key type), projection type, attributes carried).
+type IndexShape = (String, Vec<(String, String)>, String, BTreeSet<String>);
+
 #[test]
 fn the_table_has_the_schema_the_code_uses() {
     let template = template();
@@ -68,7 +71,8 @@ fn the_table_has_the_schema_the_code_uses() {
     let expected_keys: Vec<(&str, &str)> = KEYS.iter().map(|(n, k, _)| (*n, *k)).collect();
     assert_eq!(key_schema, expected_keys, "{id}: KeySchema");
 
-    // CloudFormation wants exactly the key attributes defined, in any order.
+    // CloudFormation wants exactly the key attributes (of the table and its indexes) defined,
+    // in any order.
     let definitions: BTreeSet<(&str, &str)> = props["AttributeDefinitions"]
         .as_vec()
         .unwrap_or_else(|| panic!("{id}: AttributeDefinitions is a list"))
@@ -80,19 +84,67 @@ fn the_table_has_the_schema_the_code_uses() {
             )
         })
         .collect();
-    let expected_definitions: BTreeSet<(&str, &str)> =
+    let mut expected_definitions: BTreeSet<(&str, &str)> =
         KEYS.iter().map(|(n, _, t)| (*n, *t)).collect();
+    for index in INDEXES {
+        expected_definitions.insert(index.hash);
+        expected_definitions.extend(index.range);
+    }
     assert_eq!(
         definitions, expected_definitions,
         "{id}: AttributeDefinitions"
     );
 
-    for index in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
-        assert!(
-            props[index].is_badvalue(),
-            "{id}: {index} declared, but the code reads by partition key only"
-        );
-    }
+    // The indexes reconciliation reads (SPEC 13.6), exactly as shared/src/ledger/schema.rs
+    // declares them: names, keys, the attributes they carry. No local index.
+    assert!(props["LocalSecondaryIndexes"].is_badvalue(), "{id}: LSIs");
+    let declared: Vec<IndexShape> = props["GlobalSecondaryIndexes"]
+        .as_vec()
+        .unwrap_or_else(|| panic!("{id}: GlobalSecondaryIndexes is a list"))
+        .iter()
+        .map(|index| {
+            let keys = index["KeySchema"]
+                .as_vec()
+                .expect("KeySchema")
+                .iter()
+                .map(|k| {
+                    (
+                        text(&k["AttributeName"], "AttributeName").to_owned(),
+                        text(&k["KeyType"], "KeyType").to_owned(),
+                    )
+                })
+                .collect();
+            let projection = &index["Projection"];
+            let include = projection["NonKeyAttributes"]
+                .as_vec()
+                .map(|v| {
+                    v.iter()
+                        .map(|a| text(a, "NonKeyAttributes").to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                text(&index["IndexName"], "IndexName").to_owned(),
+                keys,
+                text(&projection["ProjectionType"], "ProjectionType").to_owned(),
+                include,
+            )
+        })
+        .collect();
+    let expected: Vec<IndexShape> = INDEXES
+        .iter()
+        .map(|index| {
+            let mut keys = vec![(index.hash.0.to_owned(), "HASH".to_owned())];
+            keys.extend(index.range.map(|r| (r.0.to_owned(), "RANGE".to_owned())));
+            (
+                index.name.to_owned(),
+                keys,
+                "INCLUDE".to_owned(),
+                index.include.iter().map(|a| (*a).to_owned()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(declared, expected, "{id}: GlobalSecondaryIndexes");
 
     let ttl = &props["TimeToLiveSpecification"];
     assert_eq!(
@@ -295,4 +347,76 @@ fn ledger_events_reads_the_stream_safely() {
     assert_eq!(mapping["BisectBatchOnFunctionError"].as_bool(), Some(true));
     assert!(!mapping["DestinationConfig"]["OnFailure"]["Destination"].is_badvalue());
     assert!(!template["Resources"]["LedgerEventBus"].is_badvalue());
+}
+
+/// SPEC 13.6: payout-reconcile runs on two schedules (the payout run at `ReconcileRate`, the
+/// daily run after midnight Manila), one run at a time, for at most as long as a run holds the
+/// ledger's gate; a failed payout run is not retried by the scheduler (SkyPay's limits: the
+/// next run tries again).
+#[test]
+fn payout_reconcile_runs_on_its_schedules_within_its_gate() {
+    let template = template();
+    let function = &template["Resources"]["PayoutReconcileFunction"]["Properties"];
+    assert_eq!(
+        function["Timeout"].as_i64(),
+        i64::try_from(skypay::reconcile::RUN_LIMIT.as_secs()).ok(),
+        "the function's timeout is the gate's hold"
+    );
+    assert_eq!(function["ReservedConcurrentExecutions"].as_i64(), Some(1));
+    let events = &function["Events"];
+    let schedule = |name: &str| {
+        let event = &events[name];
+        assert_eq!(event["Type"].as_str(), Some("ScheduleV2"), "{name}");
+        let input: serde_json::Value =
+            serde_json::from_str(text(&event["Properties"]["Input"], "Input")).unwrap();
+        (event["Properties"].clone(), input)
+    };
+    let (payouts, input) = schedule("Payouts");
+    assert_eq!(input, serde_json::json!({"run": "payouts"}));
+    assert_eq!(
+        payouts["ScheduleExpression"].as_str(),
+        Some("ReconcileRate")
+    );
+    assert_eq!(
+        payouts["RetryPolicy"]["MaximumRetryAttempts"].as_i64(),
+        Some(0)
+    );
+    assert_eq!(
+        template["Parameters"]["ReconcileRate"]["Default"].as_str(),
+        Some("rate(30 minutes)")
+    );
+    let (daily, input) = schedule("Daily");
+    assert_eq!(input, serde_json::json!({"run": "daily"}));
+    assert_eq!(
+        daily["ScheduleExpressionTimezone"].as_str(),
+        Some("Asia/Manila")
+    );
+    // The alarms read the metrics the runs' log lines carry (shared/src/metrics.rs).
+    for (alarm, metric) in [
+        ("LowBalanceAlarm", "SkyPayBalance"),
+        (
+            "ReconciliationDifferencesAlarm",
+            "ReconciliationDifferences",
+        ),
+    ] {
+        let props = &template["Resources"][alarm]["Properties"];
+        assert_eq!(
+            props["Namespace"].as_str(),
+            Some(skypay::metrics::NAMESPACE),
+            "{alarm}"
+        );
+        assert_eq!(props["MetricName"].as_str(), Some(metric), "{alarm}");
+        assert_eq!(
+            props["Dimensions"][0]["Name"].as_str(),
+            Some(skypay::metrics::DIMENSION)
+        );
+        assert_eq!(
+            props["Dimensions"][0]["Value"].as_str(),
+            Some(skypay::reconcile::SERVICE)
+        );
+    }
+    assert_eq!(
+        template["Resources"]["LowBalanceAlarm"]["Properties"]["Threshold"].as_str(),
+        Some("LowBalanceThreshold")
+    );
 }

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
@@ -19,6 +18,7 @@ use crate::ledger::{
 };
 use crate::mask;
 use crate::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
+use crate::skypay_api;
 use crate::skypay_client::{Answer, ClientError, SkyPayClient};
 use crate::time::{self, SkyPayTime};
 use crate::wire::{FieldError, Fields};
@@ -279,17 +279,13 @@ impl Instruction {
         config: &Config,
         sender: &str,
     ) -> Value {
-        let mut map = self.fields();
+        let mut fields = self.fields();
         // Ours, not payoutQueue's.
-        map.remove("expiresAt");
-        map.remove("contractNumber");
+        fields.remove("expiresAt");
+        fields.remove("contractNumber");
+        let mut map = skypay_api::request(config, skypay_api::PAYOUT_QUEUE);
+        map.extend(fields);
         map.insert("controlNumber".to_owned(), json!(control_number.as_str()));
-        map.insert("userName".to_owned(), json!(config.username));
-        map.insert("action".to_owned(), json!("payoutQueue"));
-        map.insert(
-            "authentication".to_owned(),
-            json!(config.auth_keys.current().expose_secret()),
-        );
         map.insert("sender".to_owned(), json!(sender));
         Value::Object(map)
     }

@@ -6,7 +6,7 @@
 
 use super::{Accepted, CallLog};
 use crate::error::Rejection;
-use crate::ledger::{EventEffect, EventOutcome, Ledger, PayoutEvent, WriteContext};
+use crate::ledger::{EventEffect, EventOutcome, EventSource, Ledger, PayoutEvent, WriteContext};
 use crate::rules::{self, ControlNumber, NumberError, Prefix};
 use crate::time::SkyPayTime;
 use crate::wire::Fields;
@@ -75,6 +75,7 @@ impl PayoutQueuePayout {
         };
         PayoutQueuePayout {
             event: PayoutEvent {
+                source: EventSource::Callback,
                 control_number: control_number.unwrap_or_default(),
                 pay_type: pay_type.unwrap_or_default(),
                 deal_time: deal_time.unwrap_or_default(),

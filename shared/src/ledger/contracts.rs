@@ -240,6 +240,13 @@ impl Ledger {
             ("recordedAt".to_owned(), s(ctx.now_text())),
             ("requestId".to_owned(), s(&ctx.request_id)),
             ("writeToken".to_owned(), s(&ctx.token)),
+            // The day's collections, for reconciliation with SkyPay's report (SPEC 13.6).
+            (
+                super::reconcile::DAILY_KEY.to_owned(),
+                s(super::reconcile::collected_key(
+                    c.collected_time.manila_date(),
+                )),
+            ),
         ]);
         if let Some(p) = &c.phone_normalised {
             receipt.insert("phoneNormalised".to_owned(), s(p));

@@ -1,6 +1,6 @@
 //! The DynamoDB ledger (SPEC section 8).
 //!
-//! One table holds four kinds of item, grouped so that one query by partition key reads
+//! One table holds these kinds of item, grouped so that one query by partition key reads
 //! everything about one payout or one contract:
 //!
 //! | item | pk | sk |
@@ -11,6 +11,11 @@
 //! | receipt (a collectionCollect) | `CONTRACT#<contractNumber>` | `RECEIPT#<payChannel>#<receiptNumber>` |
 //! | finance notification (and a conflicting repeat) | `FINANCE#<key>` | `NOTIFICATION` (`CONFLICT#<amount>`) |
 //! | the day's list of finance notifications | `FINANCEDAY#<yyyy-MM-dd>` | `<key>` |
+//! | the reconciliation run gate | `RECONCILE#PAYOUTS` | `GATE` |
+//! | a day's reconciliation, and its differences | `RECON#<yyyy-MM-dd>` | `SUMMARY`, `RUN#<runId>#<n>` |
+//!
+//! Reconciliation (SPEC 13.6) also reads two sparse indexes, `OpenPushes` and `Daily`
+//! ([`schema::INDEXES`]; see `reconcile`).
 //!
 //! Every write that SkyPay's calls cause is one conditional request: an `UpdateItem` for
 //! payoutPayout, a `TransactWriteItems` of two items for collectionCollect and for a status
@@ -24,6 +29,7 @@ mod expr;
 mod finance;
 pub mod item;
 mod payouts;
+mod reconcile;
 pub mod schema;
 
 use std::sync::Arc;
@@ -43,9 +49,13 @@ pub use contracts::{
 pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
 pub use payouts::PayoutPage;
 pub use payouts::{
-    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventView, InquiryOutcome,
-    LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent, PayoutLookup,
-    PayoutStatus, PayoutView, PushOutcome,
+    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventSource, EventView,
+    InquiryOutcome, LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent,
+    PayoutLookup, PayoutStatus, PayoutView, PushOutcome,
+};
+pub use reconcile::{
+    DailyPayout, DailyReceipt, Gate, OPEN_PAGE, OpenPage, OpenPush, QueryHistory,
+    ReconciliationView, StoredDifference,
 };
 
 /// A ledger failure: the endpoint is down, throttled or slow, or an item is not what the code
@@ -98,10 +108,15 @@ pub struct WriteContext {
 
 impl WriteContext {
     pub fn new(request_id: impl Into<String>) -> WriteContext {
+        WriteContext::at(request_id, Utc::now())
+    }
+
+    /// The same, at a given time (reconciliation's clock).
+    pub fn at(request_id: impl Into<String>, now: DateTime<Utc>) -> WriteContext {
         WriteContext {
             token: random_token(),
             request_id: request_id.into(),
-            now: Utc::now(),
+            now,
         }
     }
 
@@ -157,8 +172,28 @@ impl Ledger {
 
     /// Every item of one partition, strongly consistent, all pages.
     pub(crate) async fn partition(&self, pk: String) -> Result<Vec<item::Attributes>, LedgerError> {
-        let condition = "#pk = :pk";
-        let bound = expr::bind(&[condition], vec![("pk", item::s(pk))]);
+        self.query_all("#pk = :pk", vec![("pk", item::s(pk))]).await
+    }
+
+    /// The items of one partition whose sort key starts with `prefix`, all pages.
+    pub(crate) async fn prefixed(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<item::Attributes>, LedgerError> {
+        self.query_all(
+            "#pk = :pk AND begins_with(#sk, :prefix)",
+            vec![("pk", item::s(pk)), ("prefix", item::s(prefix))],
+        )
+        .await
+    }
+
+    async fn query_all(
+        &self,
+        condition: &str,
+        values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<Vec<item::Attributes>, LedgerError> {
+        let bound = expr::bind(&[condition], values);
         let mut items = Vec::new();
         let mut start = None;
         loop {

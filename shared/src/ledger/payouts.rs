@@ -31,7 +31,7 @@ use serde::Serialize;
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s, ss};
 use super::schema::{PARTITION_KEY, SORT_KEY};
-use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
+use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part, reconcile};
 use crate::mask::Private;
 use crate::rules::{Amount, ControlNumber, PayoutChannel, money};
 use crate::time::{self, SkyPayTime};
@@ -197,10 +197,31 @@ pub enum CancelOutcome {
     Unknown,
 }
 
-/// A payoutQueuePayout callback, as stored. Values are kept as SkyPay sent them; the key is
-/// controlNumber + payType + dealTime as sent (SPEC 12.4).
+/// Who told us about a payout's progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventSource {
+    /// SkyPay's callback (SPEC section 6).
+    Callback,
+    /// SkyPay's answer to our payoutQueryStatus (SPEC 13.6), applied through the same write.
+    Query,
+}
+
+impl EventSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Callback => "payoutQueuePayout",
+            EventSource::Query => "payoutQueryStatus",
+        }
+    }
+}
+
+/// A payoutQueuePayout callback (or a payoutQueryStatus answer taken as one), as stored.
+/// Values are kept as SkyPay sent them; the key is controlNumber + payType + dealTime as sent
+/// (SPEC 12.4), and a query's events have keys of their own (`...#payoutQueryStatus`), so a
+/// callback is never mistaken for a duplicate of a query's answer or the reverse.
 #[derive(Clone, Debug)]
 pub struct PayoutEvent {
+    pub source: EventSource,
     pub control_number: String,
     pub pay_type: String,
     pub deal_time: String,
@@ -331,6 +352,8 @@ pub struct PayoutView {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
+    /// `payoutQueuePayout` (a callback) or `payoutQueryStatus` (our query's answer).
+    pub source: String,
     pub pay_type: String,
     /// As SkyPay sent it, and the same instant in ISO 8601 when it could be read.
     pub deal_time: String,
@@ -385,8 +408,8 @@ impl Ledger {
     ) -> Result<PayOutcome, LedgerError> {
         let update = "SET #paidAt = :now, #paidBy = :via, #payTime = :payTime, \
              #payTimeUtc = :payTimeUtc, #paidChannel = :channel, #paidRequestId = :requestId, \
-             #paidToken = :token, #updatedAt = :now \
-             ADD #finals :paidSet REMOVE #ttl";
+             #paidToken = :token, #updatedAt = :now, #dailyKey = :paidDay \
+             ADD #finals :paidSet REMOVE #ttl, #openPush";
         let bound = bind(
             &[update, PAYABLE],
             vec![
@@ -395,6 +418,10 @@ impl Ledger {
                 ("via", s("payoutPayout")),
                 ("payTime", s(&payment.pay_time.text)),
                 ("payTimeUtc", s(payment.pay_time.utc.to_rfc3339())),
+                (
+                    "paidDay",
+                    s(reconcile::paid_key(payment.pay_time.manila_date())),
+                ),
                 ("channel", n(payment.channel)),
                 ("requestId", s(&ctx.request_id)),
                 ("token", s(&ctx.token)),
@@ -525,15 +552,20 @@ impl Ledger {
         ctx: &WriteContext,
     ) -> Result<EventOutcome, LedgerError> {
         let pk = payout_pk(or_dash(&event.control_number));
-        let sk = format!(
+        let mut sk = format!(
             "{EVENT_PREFIX}{}#{}",
             key_part(or_dash(&event.pay_type)),
             key_part(or_dash(&event.deal_time))
         );
+        if event.source == EventSource::Query {
+            sk.push('#');
+            sk.push_str(EventSource::Query.as_str());
+        }
         let mut item: Attributes = HashMap::from([
             (PARTITION_KEY.to_owned(), s(&pk)),
             (SORT_KEY.to_owned(), s(sk)),
             ("kind".to_owned(), s("payoutEvent")),
+            ("source".to_owned(), s(event.source.as_str())),
             ("controlNumber".to_owned(), s(&event.control_number)),
             ("payType".to_owned(), s(&event.pay_type)),
             ("dealTime".to_owned(), s(&event.deal_time)),
@@ -609,11 +641,13 @@ impl Ledger {
             EventEffect::Uploaded => {
                 format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref}")
             }
+            // Final: out of the open pushed payouts; into the day's payments.
             EventEffect::Paid => format!(
                 "SET {common}, #paidAt = if_not_exists(#paidAt, :now), \
                  #paidBy = if_not_exists(#paidBy, :via), \
-                 #payTime = if_not_exists(#payTime, :dealTime) \
-                 ADD #finals :final REMOVE #ttl"
+                 #payTime = if_not_exists(#payTime, :dealTime), \
+                 #dailyKey = if_not_exists(#dailyKey, :paidDay) \
+                 ADD #finals :final REMOVE #ttl, #openPush"
             ),
             EventEffect::Cancelled | EventEffect::Failed => {
                 let describe = if event.fail_description.is_some() {
@@ -624,7 +658,8 @@ impl Ledger {
                 format!(
                     "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
                      #closedAt = if_not_exists(#closedAt, :now), \
-                     #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final"
+                     #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final \
+                     REMOVE #openPush"
                 )
             }
             EventEffect::AmendedSuccess => format!("SET {common}{add_ref}"),
@@ -647,8 +682,14 @@ impl Ledger {
             vec![
                 ("cn", s(&event.control_number)),
                 ("now", s(ctx.now_text())),
-                ("via", s("payoutQueuePayout")),
+                ("via", s(event.source.as_str())),
                 ("dealTime", s(&event.deal_time)),
+                (
+                    "paidDay",
+                    s(reconcile::paid_key(reconcile::manila_day(
+                        event.deal_time_utc.unwrap_or(ctx.now),
+                    ))),
+                ),
                 ("final", ss(&[closing])),
                 ("closing", s(closing)),
                 (
@@ -718,6 +759,9 @@ impl Ledger {
             ),
         ]);
         if let Some(lease) = payout.lease_seconds {
+            // A pushed payout: open until final (the index reconciliation reads).
+            item.insert(reconcile::OPEN_PUSH.to_owned(), s(reconcile::OPEN));
+            item.insert(reconcile::LAST_PUSH_AT.to_owned(), n(ctx.now.timestamp()));
             item.insert("pushAttempts".to_owned(), n(1));
             item.insert("leaseUntil".to_owned(), n(ctx.now.timestamp() + lease));
             item.insert("leaseToken".to_owned(), s(&ctx.token));
@@ -762,8 +806,8 @@ impl Ledger {
         let condition = "#queueStatus = :PENDING AND #instruction = :instruction \
              AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
              AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)";
-        let update = "SET #leaseUntil = :leaseUntil, #leaseToken = :token, #updatedAt = :now \
-             ADD #pushAttempts :one";
+        let update = "SET #leaseUntil = :leaseUntil, #leaseToken = :token, #updatedAt = :now, \
+             #lastPushAt = :nowEpoch ADD #pushAttempts :one";
         let bound = bind(
             &[condition, update],
             vec![
@@ -830,7 +874,7 @@ impl Ledger {
             PushOutcome::Rejected { code, description } => (
                 "SET #queueStatus = :status, #skypayCode = :code, \
                  #skypayDescription = :description, #pushedAt = :now, #updatedAt = :now \
-                 ADD #finals :rejectedSet REMOVE #leaseUntil, #leaseToken",
+                 ADD #finals :rejectedSet REMOVE #leaseUntil, #leaseToken, #openPush",
                 "REJECTED",
                 code.as_str(),
                 description.as_str(),
@@ -1032,6 +1076,10 @@ fn reference_of(item: Item<'_>) -> Option<String> {
 
 fn event_view(item: Item<'_>) -> EventView {
     EventView {
+        source: item
+            .s("source")
+            .unwrap_or(EventSource::Callback.as_str())
+            .to_owned(),
         pay_type: item.s("payType").unwrap_or_default().to_owned(),
         deal_time: item.s("dealTime").unwrap_or_default().to_owned(),
         deal_time_at: item.s("dealTimeUtc").map(time::iso_of_stored),

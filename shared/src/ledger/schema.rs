@@ -2,12 +2,15 @@
 //! locally and for `template.yaml` (a test checks that they agree).
 //!
 //! One table, string keys `pk`/`sk`, on-demand billing, TTL on `ttl`, streams with new and old
-//! images. No secondary index: every read the gateway makes is by partition key.
+//! images. Every read SkyPay's calls cause is by key; reconciliation (SPEC 13.6) reads two
+//! sparse global secondary indexes, [`OPEN_PUSHES`] and [`DAILY`]: an item is in one only
+//! while it carries the index's key attribute.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 
 use super::LedgerError;
@@ -23,6 +26,90 @@ pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
 
 /// The key schema as (attribute, key type, attribute type), in order.
 pub const KEYS: [(&str, &str, &str); 2] = [(PARTITION_KEY, "HASH", "S"), (SORT_KEY, "RANGE", "S")];
+
+/// A global secondary index: its name, key attributes (name, DynamoDB type) and the attributes
+/// it carries besides the keys (`INCLUDE` projection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: &'static str,
+    pub hash: (&'static str, &'static str),
+    pub range: Option<(&'static str, &'static str)>,
+    pub include: &'static [&'static str],
+}
+
+/// The pushed payouts that are not final, oldest push first: `openPush` exists from a pushed
+/// payout's registration until it is paid, cancelled, failed or rejected.
+pub const OPEN_PUSHES: Index = Index {
+    name: "OpenPushes",
+    hash: ("openPush", "S"),
+    range: Some(("lastPushAt", "N")),
+    include: &["controlNumber", "queueStatus", "uploadedAt"],
+};
+
+/// A Manila day's payments and receipts: `dailyKey` is `PAID#<day>` on a paid payout and
+/// `COLLECTED#<day>` on a receipt.
+pub const DAILY: Index = Index {
+    name: "Daily",
+    hash: ("dailyKey", "S"),
+    range: None,
+    include: &[
+        "controlNumber",
+        "contractNumber",
+        "receiptNumber",
+        "amount",
+        "payTime",
+        "collectedTime",
+        "queueStatus",
+    ],
+};
+
+pub const INDEXES: [Index; 2] = [OPEN_PUSHES, DAILY];
+
+impl Index {
+    fn keys(&self) -> impl Iterator<Item = ((&'static str, &'static str), &'static str)> {
+        std::iter::once((self.hash, "HASH")).chain(self.range.map(|r| (r, "RANGE")))
+    }
+
+    fn key_schema(&self) -> Result<Vec<KeySchemaElement>, LedgerError> {
+        self.keys()
+            .map(|((name, _), key_type)| {
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(KeyType::from(key_type))
+                    .build()
+                    .map_err(|e| LedgerError::build("KeySchemaElement", &e))
+            })
+            .collect()
+    }
+
+    fn projection(&self) -> Projection {
+        Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(self.include.iter().map(|a| (*a).to_owned()).collect()))
+            .build()
+    }
+}
+
+/// Every attribute a key of the table or of an index uses, with its type, once.
+fn attribute_definitions() -> Result<Vec<AttributeDefinition>, LedgerError> {
+    let mut seen: Vec<(&str, &str)> = KEYS.iter().map(|(n, _, t)| (*n, *t)).collect();
+    for index in INDEXES {
+        for ((name, attr_type), _) in index.keys() {
+            if !seen.iter().any(|(n, _)| *n == name) {
+                seen.push((name, attr_type));
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(name, attr_type)| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::from(attr_type))
+                .build()
+                .map_err(|e| LedgerError::build("AttributeDefinition", &e))
+        })
+        .collect()
+}
 
 /// Whether a table created locally records a stream.
 ///
@@ -62,22 +149,25 @@ pub async fn ensure_table(client: &Client, table: &str, stream: Stream) -> Resul
                     .map_err(|e| LedgerError::build("StreamSpecification", &e))?,
             );
         }
-        for (name, key_type, attr_type) in KEYS {
-            create = create
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(name)
-                        .key_type(KeyType::from(key_type))
-                        .build()
-                        .map_err(|e| LedgerError::build("KeySchemaElement", &e))?,
-                )
-                .attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(name)
-                        .attribute_type(ScalarAttributeType::from(attr_type))
-                        .build()
-                        .map_err(|e| LedgerError::build("AttributeDefinition", &e))?,
-                );
+        for (name, key_type, _) in KEYS {
+            create = create.key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(name)
+                    .key_type(KeyType::from(key_type))
+                    .build()
+                    .map_err(|e| LedgerError::build("KeySchemaElement", &e))?,
+            );
+        }
+        create = create.set_attribute_definitions(Some(attribute_definitions()?));
+        for index in INDEXES {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index.name)
+                    .set_key_schema(Some(index.key_schema()?))
+                    .projection(index.projection())
+                    .build()
+                    .map_err(|e| LedgerError::build("GlobalSecondaryIndex", &e))?,
+            );
         }
         match create.send().await {
             Ok(_) => {}
@@ -88,6 +178,8 @@ pub async fn ensure_table(client: &Client, table: &str, stream: Stream) -> Resul
             Err(e) => return Err(LedgerError::dynamo("CreateTable", &e)),
         }
         wait_until_active(client, table).await?;
+    } else {
+        add_missing_indexes(client, table).await?;
     }
     let ttl = client
         .update_time_to_live()
@@ -207,7 +299,47 @@ pub async fn probe_write(client: &Client, table: &str, now: &str) -> Result<(), 
         .map_err(|e| LedgerError::dynamo("UpdateItem", &e))
 }
 
-/// Real DynamoDB creates tables asynchronously; emulators are ACTIVE at once.
+/// A table made before an index existed (a local ledger file) gets it, one index per
+/// `UpdateTable` as DynamoDB requires; existing items are indexed as DynamoDB backfills.
+async fn add_missing_indexes(client: &Client, table: &str) -> Result<(), LedgerError> {
+    for index in INDEXES {
+        let described = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("DescribeTable", &e))?;
+        let present = described
+            .table()
+            .map(|t| t.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .any(|i| i.index_name() == Some(index.name));
+        if present {
+            continue;
+        }
+        let create = CreateGlobalSecondaryIndexAction::builder()
+            .index_name(index.name)
+            .set_key_schema(Some(index.key_schema()?))
+            .projection(index.projection())
+            .build()
+            .map_err(|e| LedgerError::build("CreateGlobalSecondaryIndexAction", &e))?;
+        client
+            .update_table()
+            .table_name(table)
+            .set_attribute_definitions(Some(attribute_definitions()?))
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder().create(create).build(),
+            )
+            .send()
+            .await
+            .map_err(|e| LedgerError::dynamo("UpdateTable", &e))?;
+        wait_until_active(client, table).await?;
+    }
+    Ok(())
+}
+
+/// Real DynamoDB creates tables and indexes asynchronously; emulators are ACTIVE at once.
 async fn wait_until_active(client: &Client, table: &str) -> Result<(), LedgerError> {
     for _ in 0..120 {
         let described = client
@@ -216,7 +348,15 @@ async fn wait_until_active(client: &Client, table: &str) -> Result<(), LedgerErr
             .send()
             .await
             .map_err(|e| LedgerError::dynamo("DescribeTable", &e))?;
-        if described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+        let table_active =
+            described.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active);
+        let indexes_active = described
+            .table()
+            .map(|t| t.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .all(|i| i.index_status().is_none_or(|s| *s == IndexStatus::Active));
+        if table_active && indexes_active {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(500)).await;

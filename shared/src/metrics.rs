@@ -1,0 +1,170 @@
+//! CloudWatch metrics without an API call: a log line in Embedded Metric Format (EMF), which
+//! CloudWatch Logs turns into metrics as it ingests the function's output.
+//!
+//! One line is one JSON object: the `_aws` member names the namespace, the dimension set and
+//! each metric (with its unit); the dimension values and metric values are members of the same
+//! object; any other member is a property, searchable in Logs Insights. Values are written from
+//! their exact decimal text (money never passes through a float).
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Every metric the gateway publishes is in this namespace.
+pub const NAMESPACE: &str = "SkyPayGateway";
+/// The one dimension: which function published it (`payout-reconcile`, ...).
+pub const DIMENSION: &str = "Service";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    /// A plain number (the balance, in pesos).
+    None,
+}
+
+/// One EMF document.
+#[derive(Clone, Debug)]
+pub struct Emf {
+    service: &'static str,
+    metrics: Vec<(&'static str, Unit, String)>,
+    properties: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDirective<'a> {
+    namespace: &'a str,
+    dimensions: [[&'a str; 1]; 1],
+    metrics: Vec<MetricDefinition<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MetricDefinition<'a> {
+    name: &'a str,
+    unit: Unit,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Metadata<'a> {
+    timestamp: i64,
+    cloud_watch_metrics: [MetricDirective<'a>; 1],
+}
+
+impl Emf {
+    pub fn new(service: &'static str) -> Emf {
+        Emf {
+            service,
+            metrics: Vec::new(),
+            properties: Map::new(),
+        }
+    }
+
+    pub fn count(mut self, name: &'static str, value: u64) -> Emf {
+        self.metrics.push((name, Unit::Count, value.to_string()));
+        self
+    }
+
+    pub fn milliseconds(mut self, name: &'static str, value: u64) -> Emf {
+        self.metrics
+            .push((name, Unit::Milliseconds, value.to_string()));
+        self
+    }
+
+    /// An amount of money, in pesos.
+    pub fn amount(mut self, name: &'static str, value: Decimal) -> Emf {
+        self.metrics
+            .push((name, Unit::None, value.normalize().to_string()));
+        self
+    }
+
+    /// A member that is not a metric (a message, a request id, counts for the log reader).
+    pub fn property(mut self, name: &str, value: impl Into<Value>) -> Emf {
+        self.properties.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The document as one line.
+    pub fn line(&self, now: DateTime<Utc>) -> String {
+        let metadata = Metadata {
+            timestamp: now.timestamp_millis(),
+            cloud_watch_metrics: [MetricDirective {
+                namespace: NAMESPACE,
+                dimensions: [[DIMENSION]],
+                metrics: self
+                    .metrics
+                    .iter()
+                    .map(|(name, unit, _)| MetricDefinition { name, unit: *unit })
+                    .collect(),
+            }],
+        };
+        // Metric values are written as raw JSON numbers (integers and decimals only); the
+        // rest goes through serde_json. The dimension and the metrics win over a property of
+        // the same name.
+        let mut members: Vec<(String, String)> = vec![
+            (
+                "_aws".to_owned(),
+                serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".to_owned()),
+            ),
+            (
+                DIMENSION.to_owned(),
+                Value::String(self.service.to_owned()).to_string(),
+            ),
+        ];
+        for (name, _, value) in &self.metrics {
+            members.push(((*name).to_owned(), value.clone()));
+        }
+        for (name, value) in &self.properties {
+            if !members.iter().any(|(m, _)| m == name) {
+                members.push((name.clone(), value.to_string()));
+            }
+        }
+        let mut text = String::from("{");
+        for (i, (name, raw)) in members.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&Value::String(name.clone()).to_string());
+            text.push(':');
+            text.push_str(raw);
+        }
+        text.push('}');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_one_valid_emf_document() {
+        let line = Emf::new("payout-reconcile")
+            .amount("SkyPayBalance", Decimal::new(72_671_800, 2))
+            .count("OpenPushedPayouts", 12)
+            .property("message", "reconcile run")
+            .line(DateTime::from_timestamp(1_764_547_200, 0).unwrap());
+        assert!(!line.contains('\n'));
+        let doc: Value = serde_json::from_str(&line).unwrap();
+        let aws = &doc["_aws"];
+        assert_eq!(aws["Timestamp"], 1_764_547_200_000_i64);
+        let directive = &aws["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], NAMESPACE);
+        assert_eq!(directive["Dimensions"], serde_json::json!([["Service"]]));
+        assert_eq!(
+            directive["Metrics"],
+            serde_json::json!([
+                {"Name": "SkyPayBalance", "Unit": "None"},
+                {"Name": "OpenPushedPayouts", "Unit": "Count"},
+            ])
+        );
+        // Every dimension and metric named is a member of the root, metrics as numbers.
+        assert_eq!(doc["Service"], "payout-reconcile");
+        assert!(line.contains(r#""SkyPayBalance":726718"#), "{line}");
+        assert!(doc["OpenPushedPayouts"].is_u64());
+        assert_eq!(doc["message"], "reconcile run");
+    }
+}
