@@ -20,6 +20,7 @@ mod payout_queue;
 mod payout_queue_payout;
 mod process;
 mod properties;
+mod reconcile;
 mod soak;
 mod sqs;
 mod template;

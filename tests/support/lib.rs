@@ -683,3 +683,36 @@ pub fn api_gateway_event(route: &str, body: &str, base64: bool, source_ip: &str)
 pub fn number(n: u64) -> String {
     format!("{PREFIX}{n:010}")
 }
+
+/// A clock the test moves (reconciliation's limits are tested without sleeping): `sleep`
+/// moves it forward and returns at once.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    pub fn at(now: chrono::DateTime<chrono::Utc>) -> std::sync::Arc<ManualClock> {
+        std::sync::Arc::new(ManualClock(std::sync::Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: chrono::DateTime<chrono::Utc>) {
+        *self.0.lock().unwrap() = now;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl skypay::time::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+
+    fn sleep(
+        &self,
+        duration: std::time::Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        let by = chrono::Duration::from_std(duration).unwrap();
+        Box::pin(async move { self.advance(by) })
+    }
+}

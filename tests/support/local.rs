@@ -27,6 +27,34 @@ impl LocalServer {
         LocalServer::start_on(store, config, keep).await
     }
 
+    /// With `--simulate-skypay`: skypay-sim in process, calling this server back.
+    pub async fn start_simulated(simulate: skypay_local::Simulate) -> LocalServer {
+        let backend = Backend::start().await;
+        let external = std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty());
+        let mut config = config_with(&[]);
+        let (store, keep) = if external {
+            config.table_name = backend.table.clone();
+            (Store::Endpoint(backend.endpoint.clone()), Some(backend))
+        } else {
+            (Store::Memory, None)
+        };
+        let options = Options {
+            simulate: Some(simulate),
+            ..Options::default()
+        };
+        LocalServer::try_start_on(store, config, keep, options)
+            .await
+            .expect("skypay-local started")
+    }
+
+    /// The in-process simulator, with `--simulate-skypay`.
+    pub fn sim(&self) -> &skypay_sim::Sim {
+        self.running
+            .as_ref()
+            .and_then(|r| r.sim.as_ref())
+            .expect("started with --simulate-skypay")
+    }
+
     /// On the embedded DynamoDB persisted to `path` (always embedded: this is what `--data`
     /// does).
     pub async fn start_with_file(path: &std::path::Path) -> LocalServer {

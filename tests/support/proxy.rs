@@ -33,6 +33,9 @@ pub enum Fault {
     LoseAnswer,
     /// Like `LoseAnswer` for the next request only, then forward normally.
     LoseNextAnswer,
+    /// Like `LoseNextAnswer`, for the next request of this operation (`TransactWriteItems`);
+    /// the others before it are forwarded.
+    LoseNextAnswerOf(&'static str),
 }
 
 struct ProxyState {
@@ -160,13 +163,26 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("(other)")
+        .to_owned();
     let fault = {
         let mut fault = state.fault.lock().unwrap();
-        let now = *fault;
-        if now == Fault::LoseNextAnswer {
-            *fault = Fault::None;
+        match *fault {
+            Fault::LoseNextAnswer => {
+                *fault = Fault::None;
+                Fault::LoseNextAnswer
+            }
+            Fault::LoseNextAnswerOf(op) if op == operation => {
+                *fault = Fault::None;
+                Fault::LoseNextAnswer
+            }
+            Fault::LoseNextAnswerOf(_) => Fault::None,
+            other => other,
         }
-        now
     };
     match fault {
         Fault::Stall => std::future::pending::<()>().await,
@@ -185,14 +201,8 @@ async fn forward(
             );
         }
         Fault::Slow(wait) => tokio::time::sleep(wait).await,
-        Fault::None | Fault::LoseAnswer | Fault::LoseNextAnswer => {}
+        Fault::None | Fault::LoseAnswer | Fault::LoseNextAnswer | Fault::LoseNextAnswerOf(_) => {}
     }
-    let operation = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("(other)")
-        .to_owned();
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = state
         .client
