@@ -103,6 +103,8 @@ pub struct SimConfig {
     pub outcome: Outcome,
     /// The partner's balance at the start; every completed payout takes its amount off.
     pub balance: Decimal,
+    /// Answer in plain JSON even though the requests are encrypted (SPEC 13.1: we read either).
+    pub plain_answers: bool,
 }
 
 impl SimConfig {
@@ -116,6 +118,7 @@ impl SimConfig {
             delay: Duration::from_secs(2),
             outcome: Outcome::Pending,
             balance: Decimal::new(100_000_000, 2),
+            plain_answers: false,
         }
     }
 }
@@ -140,8 +143,8 @@ impl Shared {
 
     fn seal(&self, text: String) -> String {
         match self.key() {
-            Some(key) => crypto::encrypt(key, text.as_bytes()),
-            None => text,
+            Some(key) if !self.config.plain_answers => crypto::encrypt(key, text.as_bytes()),
+            _ => text,
         }
     }
 }
@@ -321,6 +324,22 @@ fn envelope(code: &str, description: &str, extra: &[(&str, String)]) -> String {
 
 const NOT_VALID: &str = "Post context is not valid";
 
+/// SkyPay's wording of its codes (SkyPay's code table).
+fn description_of(code: &str) -> &'static str {
+    match code {
+        "1000" => "Success",
+        "-1000" => NOT_VALID,
+        "-1008" => "Control number is already exists",
+        "-1009" => "Unpredictable exception occur/Merchant is not available",
+        "-1016" => "Insufficient balance",
+        "-1021" => "Bank No is incorrect",
+        "-1022" => "Invalid Accountnumber",
+        "-1027" => "balance limit exceeded",
+        "-9999" => "Service not available/Connection error",
+        _ => "Scripted",
+    }
+}
+
 async fn answer(
     AxumState(shared): AxumState<Arc<Shared>>,
     Path(caller): Path<String>,
@@ -336,6 +355,20 @@ async fn answer(
     if caller != shared.config.caller_name {
         return (StatusCode::NOT_FOUND, "<html>Not Found</html>").into_response();
     }
+    // With a key, only ciphertext is taken, as real SkyPay does. Every body is recorded, even
+    // one a fault then answers.
+    let plain = match shared.key() {
+        Some(key) => std::str::from_utf8(&body)
+            .ok()
+            .and_then(|t| crypto::decrypt(key, t.trim())),
+        None => Some(body.to_vec()),
+    };
+    lock(&shared.state).received.push(
+        plain
+            .as_deref()
+            .and_then(|p| serde_json::from_slice(p).ok())
+            .unwrap_or(Value::Null),
+    );
     let fault = lock(&shared.script).pop_front();
     match fault {
         Some(Fault::Http(status)) => {
@@ -349,53 +382,36 @@ async fn answer(
         Some(Fault::Stall(wait)) => tokio::time::sleep(wait).await,
         Some(Fault::Code(_)) | None => {}
     }
-    let text = match answer_text(&shared, &body, fault) {
-        Answer::Sealed(text) => shared.seal(text),
-        Answer::Plain(text) => text,
+    // A body that is not the ciphertext the key was configured for is an HTTP 400: a transport
+    // problem of ours must not read as SkyPay refusing the payout.
+    let Some(plain) = plain else {
+        return (StatusCode::BAD_REQUEST, "<html>Bad Request</html>").into_response();
     };
-    (StatusCode::OK, text).into_response()
+    let text = answer_text(&shared, &plain, fault);
+    (StatusCode::OK, shared.seal(text)).into_response()
 }
 
-enum Answer {
-    Sealed(String),
-    /// A body that could not be read is answered in the clear.
-    Plain(String),
-}
-
-fn answer_text(shared: &Arc<Shared>, body: &[u8], fault: Option<Fault>) -> Answer {
-    // With a key, only ciphertext is taken, as real SkyPay does.
-    let plain = match shared.key() {
-        Some(key) => match std::str::from_utf8(body)
-            .ok()
-            .and_then(|t| crypto::decrypt(key, t.trim()))
-        {
-            Some(plain) => plain,
-            None => return Answer::Plain(envelope("-1000", NOT_VALID, &[])),
-        },
-        None => body.to_vec(),
-    };
-    let Ok(fields) = std::str::from_utf8(&plain)
+/// The answer's JSON to one decrypted body.
+fn answer_text(shared: &Arc<Shared>, plain: &[u8], fault: Option<Fault>) -> String {
+    let Ok(fields) = std::str::from_utf8(plain)
         .map_err(|_| ())
         .and_then(|t| Fields::parse(t).map_err(|_| ()))
     else {
-        return Answer::Sealed(envelope("-1000", NOT_VALID, &[]));
+        return envelope("-1000", NOT_VALID, &[]);
     };
     let mut state = lock(&shared.state);
-    state
-        .received
-        .push(serde_json::from_slice(&plain).unwrap_or(Value::Null));
     let user = fields.text("userName").ok().flatten();
     let key = fields.text("authentication").ok().flatten();
     if !shared.verifier.verify(user.as_deref(), key.as_deref()) {
-        return Answer::Sealed(envelope("-1000", "Authentication failed", &[]));
+        return envelope("-1000", "Authentication failed", &[]);
     }
     let action = fields.text("action").ok().flatten().unwrap_or_default();
     *state.calls.entry(action.clone()).or_insert(0) += 1;
     if let Some(Fault::Code(code)) = fault {
-        return Answer::Sealed(envelope(&code, "Scripted", &[]));
+        return envelope(&code, description_of(&code), &[]);
     }
     let now = Utc::now();
-    Answer::Sealed(match action.as_str() {
+    match action.as_str() {
         api::PAYOUT_QUEUE => match payout_queue(&mut state, &fields, now) {
             Ok(number) => {
                 drop(state);
@@ -413,7 +429,7 @@ fn answer_text(shared: &Arc<Shared>, body: &[u8], fault: Option<Fault>) -> Answe
         api::GET_REPORT_PAYOUT => report(&state, &fields, State::payout_report),
         api::GET_REPORT_COLLECTION => report(&state, &fields, State::collection_report),
         _ => envelope("-1000", NOT_VALID, &[]),
-    })
+    }
 }
 
 fn payout_queue(state: &mut State, fields: &Fields, now: DateTime<Utc>) -> Result<String, String> {

@@ -1,14 +1,14 @@
-//! SPEC section 7: pushing payouts to SkyPay, against a fake SkyPay on loopback.
+//! SPEC section 7: pushing payouts to SkyPay, against skypay-sim on loopback.
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::fake_skypay::{Behaviour, FakeSkyPay};
+use skypay_sim::{Fault, Sim};
 use support::local::LocalServer;
 use support::*;
 
-async fn with_skypay() -> (LocalServer, FakeSkyPay) {
-    let skypay = FakeSkyPay::start().await;
+async fn with_skypay() -> (LocalServer, Sim) {
+    let skypay = skypay_sim(&[]).await;
     let server = LocalServer::start(&[
         ("SKYPAY_API_URL", skypay.url.as_str()),
         ("SKYPAY_SENDER", "Lender App"),
@@ -92,26 +92,27 @@ async fn shop_pickups_are_registered_without_a_push() {
 #[tokio::test]
 async fn each_outcome_class() {
     let (s, skypay) = with_skypay().await;
-    // (what SkyPay does, the status we record, skypayCode)
-    let rows: Vec<(Behaviour, &str, Option<&str>)> = vec![
-        (Behaviour::Code("1000"), "QUEUED", Some("1000")),
-        (Behaviour::Code("-1008"), "REJECTED", Some("-1008")),
-        (Behaviour::Code("-1021"), "REJECTED", Some("-1021")),
-        (Behaviour::Code("-1022"), "REJECTED", Some("-1022")),
-        (Behaviour::Code("-9999"), "PENDING", None),
-        (Behaviour::Code("-1009"), "PENDING", None),
-        (Behaviour::Http(502), "PENDING", None),
-        (Behaviour::Http(404), "PENDING", None),
-        (Behaviour::Garbage, "PENDING", None),
+    // (what SkyPay does, the status we record, skypayCode); `None`: SkyPay accepts it.
+    let code = |c: &str| Some(Fault::Code(c.to_owned()));
+    let rows: Vec<(Option<Fault>, &str, Option<&str>)> = vec![
+        (None, "QUEUED", Some("1000")),
+        (code("-1008"), "REJECTED", Some("-1008")),
+        (code("-1021"), "REJECTED", Some("-1021")),
+        (code("-1022"), "REJECTED", Some("-1022")),
+        (code("-9999"), "PENDING", None),
+        (code("-1009"), "PENDING", None),
+        (Some(Fault::Http(502)), "PENDING", None),
+        (Some(Fault::Http(404)), "PENDING", None),
+        (Some(Fault::Garbage), "PENDING", None),
         (
-            Behaviour::Stall(Duration::from_millis(1500)),
+            Some(Fault::Stall(Duration::from_millis(1500))),
             "PENDING",
             None,
         ),
     ];
     for (i, (behaviour, status, code)) in rows.into_iter().enumerate() {
         let cn = number(100 + i as u64);
-        skypay.script(std::slice::from_ref(&behaviour));
+        skypay.script(behaviour.clone());
         let (http, payout) = s.post("/admin/payouts", &gcash(&cn)).await;
         assert_eq!(http, 201, "{behaviour:?}: {payout}");
         assert_eq!(payout["status"], status, "{behaviour:?}: {payout}");
@@ -130,7 +131,7 @@ async fn each_outcome_class() {
 async fn a_pending_payout_is_pushed_again_by_a_repost_and_never_with_other_data() {
     let (s, skypay) = with_skypay().await;
     let cn = number(200);
-    skypay.script(&[Behaviour::Http(503)]);
+    skypay.script([Fault::Http(503)]);
     let (status, first) = s.post("/admin/payouts", &gcash(&cn)).await;
     assert_eq!((status, first["status"].as_str()), (201, Some("PENDING")));
     // A different instruction for the same control number: 409, nothing pushed.
@@ -143,7 +144,7 @@ async fn a_pending_payout_is_pushed_again_by_a_repost_and_never_with_other_data(
     same["amount"] = json!("3400.00");
     // SkyPay had in fact received the first push: it says -1008, which on a retry of ours
     // means QUEUED.
-    skypay.script(&[Behaviour::Code("-1008")]);
+    skypay.script([Fault::Code("-1008".to_owned())]);
     let (status, again) = s.post("/admin/payouts", &same).await;
     assert_eq!(
         (status, again["status"].as_str()),
@@ -190,7 +191,7 @@ async fn refused_connections_leave_the_payout_pending() {
 /// is read; a plain answer is read too. `contractNumber` (SPEC 13.2) is ours and never pushed.
 #[tokio::test]
 async fn the_push_is_encrypted_and_the_encrypted_answer_read() {
-    let skypay = FakeSkyPay::start_encrypted("SkyPay-Partner-Secret").await;
+    let skypay = skypay_sim(&[("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret")]).await;
     let s = LocalServer::start(&[
         ("SKYPAY_API_URL", skypay.url.as_str()),
         ("SKYPAY_SENDER", "Lender App"),
@@ -198,13 +199,13 @@ async fn the_push_is_encrypted_and_the_encrypted_answer_read() {
         ("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret"),
     ])
     .await;
-    skypay.script(&[Behaviour::Code("1000"), Behaviour::Code("-1022")]);
     let mut instruction = gcash(&number(90));
     instruction["contractNumber"] = json!(number(91));
     let (status, payout) = s.post("/admin/payouts", &instruction).await;
     assert_eq!(status, 201, "{payout}");
     assert_eq!(payout["status"], "QUEUED");
     assert_eq!(payout["skypayCode"], "1000");
+    skypay.script([Fault::Code("-1022".to_owned())]);
     let (status, payout) = s.post("/admin/payouts", &gcash(&number(92))).await;
     assert_eq!(status, 201, "{payout}");
     assert_eq!(payout["status"], "REJECTED");
@@ -215,7 +216,8 @@ async fn the_push_is_encrypted_and_the_encrypted_answer_read() {
     assert_eq!(sent[0]["controlNumber"], number(90));
     assert!(sent[0].get("contractNumber").is_none(), "{}", sent[0]);
 
-    // Without the key the same SkyPay cannot read us: every push stays PENDING (transient).
+    // Without the key the same SkyPay cannot read us (an HTTP 400): every push stays PENDING
+    // (transient), never REJECTED for a problem of our own transport.
     let plain = LocalServer::start(&[
         ("SKYPAY_API_URL", skypay.url.as_str()),
         ("SKYPAY_SENDER", "Lender App"),
@@ -230,7 +232,13 @@ async fn the_push_is_encrypted_and_the_encrypted_answer_read() {
 /// A plain JSON answer is accepted with a key configured (SPEC 13.1).
 #[tokio::test]
 async fn a_plain_answer_is_accepted_with_a_key() {
-    let skypay = FakeSkyPay::start().await;
+    let skypay = skypay_sim_with(&[("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret")], |c| {
+        skypay_sim::SimConfig {
+            plain_answers: true,
+            ..c
+        }
+    })
+    .await;
     let s = LocalServer::start(&[
         ("SKYPAY_API_URL", skypay.url.as_str()),
         ("SKYPAY_SENDER", "Lender App"),
@@ -241,7 +249,7 @@ async fn a_plain_answer_is_accepted_with_a_key() {
     let (status, payout) = s.post("/admin/payouts", &gcash(&number(94))).await;
     assert_eq!(status, 201, "{payout}");
     assert_eq!(payout["status"], "QUEUED");
-    // What it received was ciphertext: its own JSON parse of the body failed.
-    assert_eq!(skypay.received(), [Value::Null]);
+    // What it received was ciphertext, which it decrypted; it answered in the clear.
+    assert_eq!(skypay.received()[0]["action"], "payoutQueue");
     assert_eq!(skypay.content_types(), ["text/plain"]);
 }

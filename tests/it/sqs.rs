@@ -5,7 +5,7 @@ use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 use skypay::actions::payout_queue::{self, PayoutQueue};
-use support::fake_skypay::{Behaviour, FakeSkyPay};
+use skypay_sim::{Fault, Sim};
 use support::*;
 
 fn message(id: &str, body: &serde_json::Value) -> SqsMessage {
@@ -21,7 +21,7 @@ fn batch(messages: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
     LambdaEvent::new(event, Context::default())
 }
 
-async fn queue(skypay: &FakeSkyPay) -> (PayoutQueue, Backend) {
+async fn queue(skypay: &Sim) -> (PayoutQueue, Backend) {
     let backend = Backend::start().await;
     let ledger = backend.ledger().await;
     let mut config = config_with(&[
@@ -39,7 +39,7 @@ fn wallet() -> serde_json::Value {
 
 #[tokio::test]
 async fn only_the_messages_to_retry_are_reported() {
-    let skypay = FakeSkyPay::start().await;
+    let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
     let mut ok = wallet();
     ok["controlNumber"] = json!(number(1));
@@ -57,7 +57,7 @@ async fn only_the_messages_to_retry_are_reported() {
         .collect();
     assert_eq!(failed, vec!["m-invalid".to_owned()]);
 
-    skypay.script(&[Behaviour::Code("-9999")]);
+    skypay.script([Fault::Code("-9999".to_owned())]);
     let second = batch(vec![message("m-transient", &transient)]);
     let response = payout_queue::handle_sqs(&q, second).await.unwrap();
     let failed: Vec<String> = response
@@ -82,9 +82,9 @@ async fn only_the_messages_to_retry_are_reported() {
 
 #[tokio::test]
 async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
-    let skypay = FakeSkyPay::start().await;
+    let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
-    skypay.script(&[Behaviour::Http(500)]);
+    skypay.script([Fault::Http(500)]);
     let first = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
@@ -112,7 +112,7 @@ async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
 
 #[tokio::test]
 async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_letter_queue() {
-    let skypay = FakeSkyPay::start().await;
+    let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
     // A registered payout, and an instruction that conflicts with it (same number, other
     // amount): it can never succeed, and must never be pushed.
@@ -162,7 +162,7 @@ async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_le
 /// the test's DynamoDB.
 #[tokio::test]
 async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
-    let skypay = FakeSkyPay::start().await;
+    let skypay = skypay_sim(&[]).await;
     let backend = Backend::start().await;
     let proxy = support::proxy::Proxy::start(&backend.endpoint).await;
     let mut config = config_with(&[

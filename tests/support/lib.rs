@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod fake_eventbridge;
-pub mod fake_skypay;
 pub mod local;
 pub mod proxy;
 pub mod streams;
@@ -715,4 +714,22 @@ impl skypay::time::Clock for ManualClock {
         let by = chrono::Duration::from_std(duration).unwrap();
         Box::pin(async move { self.advance(by) })
     }
+}
+
+/// skypay-sim on loopback, playing SkyPay for the partner `config_with(extra)` describes (its
+/// user and keys, and its AES key when `SKYPAY_ENCRYPTION_KEY` is among `extra`). Accepted
+/// payouts stay pending; nothing is called back.
+pub async fn skypay_sim(extra: &[(&str, &str)]) -> skypay_sim::Sim {
+    skypay_sim_with(extra, |c| c).await
+}
+
+/// The same, with the simulator's configuration changed by `tweak`.
+pub async fn skypay_sim_with(
+    extra: &[(&str, &str)],
+    tweak: impl FnOnce(skypay_sim::SimConfig) -> skypay_sim::SimConfig,
+) -> skypay_sim::Sim {
+    let config = tweak(skypay_sim::SimConfig::new(config_with(extra)));
+    skypay_sim::Sim::start("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .expect("skypay-sim started")
 }
