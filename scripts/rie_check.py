@@ -9,7 +9,8 @@ process started here is stopped on the way out, whatever happens.
 What runs:
   ddb-local      a DynamoDB API (embedded dynoxide behind a proxy that counts requests)
   skypay-local   seeds the ledger through /admin, and reads it back after each function
-  fake SkyPay    answers payoutQueue with 1000 and records what it was sent
+  fake SkyPay    answers payoutQueue with 1000, payoutQueryStatus (every number Completed),
+                 balanceQuery and empty reports, and records what it was sent
   aws-lambda-rie one per function, with the function's bootstrap as its command
 
 Prints one line per check and ends with "N passed, N failed"; exits 1 if any failed.
@@ -43,6 +44,7 @@ PICKUP = "SKY0112345678"  # events/payout-payout.json
 CONTRACT = "SKY0187654321"  # events/collection-collect.json
 PUSHED = "SKY01123456789"  # events/payout-queue-payout.json
 QUEUED = "SKY0100000077"  # events/payout-queue.json
+RECONCILED = "SKY0100000088"  # written directly, as an open pushed payout
 
 # The test key the encrypted events were made with (events/encrypted/make.sh).
 ENCRYPTION_KEY = "SkyPay-Partner-Secret"
@@ -157,7 +159,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, timeout=30):
+def http(method, url, body=None, timeout=30, headers=None):
     """(status, body bytes); HTTP error statuses are answers too."""
     data = None
     if body is not None:
@@ -165,6 +167,8 @@ def http(method, url, body=None, timeout=30):
     request = urllib.request.Request(url, data=data, method=method)
     if data is not None:
         request.add_header("content-type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -196,9 +200,35 @@ def read_log(path):
         return f.read().decode("utf-8", "replace")
 
 
+def skypay_answer(body):
+    """What the fake SkyPay answers: payoutQueue 1000; payoutQueryStatus every number asked as
+    Completed (status "1", as SkyPay's sample writes it), paid now; balanceQuery a balance; the
+    reports an empty last page (no envelope, as SkyPay's sample)."""
+    envelope = {
+        "responseTime": time.strftime("%Y-%m-%d %H:%M:%S.0000"),
+        "responseCode": "1000",
+        "responseDescription": "Success",
+    }
+    action = body.get("action")
+    if action == "payoutQueryStatus":
+        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 8 * 3600))
+        envelope["controlNumbers"] = [
+            {"controlNumber": n.get("controlNumber"), "transactionDate": now, "status": "1",
+             "statusDesc": "Completed", "payTime": now, "cancelTime": "", "withdrawChannel": "GCash",
+             "referenceNo": "GC-RIE-1"}
+            for n in body.get("controlNumbers") or []
+        ]
+    elif action == "balanceQuery":
+        return json.dumps(envelope)[:-1] + ',"balance":726718.00}'
+    elif action in ("getReportPayout", "getReportCollection"):
+        return json.dumps({"totalTransaction": 0, "lastPage": True, "result": []})
+    return json.dumps(envelope)
+
+
 class FakeSkyPay:
-    """SkyPay's payoutQueue on loopback, speaking its encrypted protocol (SPEC 13.1): takes
-    text/plain ciphertext, answers 1000 encrypted, and keeps every body it was sent (decrypted)."""
+    """SkyPay's API on loopback, speaking its encrypted protocol (SPEC 13.1): takes text/plain
+    ciphertext, answers encrypted (skypay_answer), and keeps every body it was sent
+    (decrypted)."""
 
     def __init__(self):
         received = self.received = []
@@ -209,18 +239,14 @@ class FakeSkyPay:
                 raw = self.rfile.read(length)
                 try:
                     body = json.loads(decrypt(raw))
+                    answer = skypay_answer(body)
                     body["contentType"] = self.headers.get("content-type")
                     received.append(body)
                 except Exception:  # noqa: BLE001 - anything unreadable is recorded as such
                     received.append({"unreadable": raw.decode("utf-8", "replace")})
-                answer = json.dumps(
-                    {
-                        "responseTime": time.strftime("%Y-%m-%d %H:%M:%S.0000"),
-                        "responseCode": "1000",
-                        "responseDescription": "Success",
-                    }
-                ).encode()
-                answer = encrypt(answer)
+                    answer = json.dumps({"responseCode": "-1000",
+                                         "responseDescription": "Post context is not valid"})
+                answer = encrypt(answer.encode())
                 self.send_response(200)
                 self.send_header("content-type", "text/plain")
                 self.send_header("content-length", str(len(answer)))
@@ -639,6 +665,71 @@ def main():
         # The stream is read by Lambda's poller, not by the function: the grants are its.
         ops_check("ledger-events", "LedgerEventsFunction", {},
                   spare=("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"))
+
+        # --- payout-reconcile: EventBridge Scheduler's two inputs -----------------------------
+        print("payout-reconcile (events/payout-reconcile.json, the scheduler's input)")
+        # A GCash payout pushed 20 minutes ago and not heard of since, written as payout-queue
+        # leaves one (the real clock: the run asks SkyPay only about pushes older than 300 s).
+        pushed_at = int(time.time()) - 1200
+        item = {
+            "pk": {"S": f"PAYOUT#{RECONCILED}"}, "sk": {"S": "PAYOUT"}, "kind": {"S": "payout"},
+            "controlNumber": {"S": RECONCILED}, "queueStatus": {"S": "QUEUED"},
+            "amount": {"N": "750"}, "withdrawChannel": {"N": "6"},
+            "expiresAt": {"N": str(pushed_at + 7 * 86400)},
+            "instruction": {"S": json.dumps({"controlNumber": RECONCILED, "name": "Cruz,Juan",
+                                             "phone": "09171234567", "amount": "750.00",
+                                             "withdrawChannel": 6, "accountNo": "09171234567"})},
+            "createdAt": {"S": "2026-11-30T01:00:00.000Z"}, "pushAttempts": {"N": "1"},
+            "openPush": {"S": "OPEN"}, "lastPushAt": {"N": str(pushed_at)},
+        }
+        status, body = http("POST", ddb_url, json.dumps({"TableName": TABLE, "Item": item}).encode(),
+                            headers={"x-amz-target": "DynamoDB_20120810.PutItem",
+                                     "content-type": "application/x-amz-json-1.0",
+                                     # The emulator wants these; it checks no signature.
+                                     "x-amz-date": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
+                                     "authorization": "AWS4-HMAC-SHA256 Credential=rie-check/20261201/"
+                                                      "ap-southeast-1/dynamodb/aws4_request, "
+                                                      "SignedHeaders=host, Signature=0"})
+        checks.check(f"seed {RECONCILED}: an open pushed payout, 20 minutes old", status == 200,
+                     f"{status} {body[:200]!r}")
+        reconcile_env = dict(queue_env, AWS_LAMBDA_FUNCTION_TIMEOUT="900")
+        reset_counts()
+        rie = Emulator(procs, args.rie, "payout-reconcile",
+                       os.path.join(args.bins, "payout-reconcile"), reconcile_env)
+        before = len(skypay.received)
+        status, answer = rie.invoke(event("payout-reconcile"))
+        checks.check("payout-reconcile: the run asked SkyPay once, applied the payment, read the balance",
+                     status == 200 and isinstance(answer, dict) and answer.get("queries") == 1
+                     and answer.get("applied") == {"paid": 1} and answer.get("balance") == "726718.00",
+                     f"{status} {answer}")
+        asked = [b for b in skypay.received[before:] if b.get("action") == "payoutQueryStatus"]
+        checks.check("payout-reconcile: payoutQueryStatus encrypted, for the open payouts old enough",
+                     len(asked) == 1 and asked[0].get("contentType") == "text/plain"
+                     and {n.get("controlNumber") for n in asked[0].get("controlNumbers")} >= {RECONCILED},
+                     f"{asked}")
+        # The gate (GetItem, UpdateItem twice), one index page, one write per changed payout.
+        ops_check("payout-reconcile", "PayoutReconcileFunction",
+                  {"GetItem": 1, "UpdateItem": 2, "Query": 1, "TransactWriteItems": 1})
+        reconciled = ledger("payouts", RECONCILED)
+        sources = [e.get("source") for e in reconciled.get("events") or []]
+        checks.check(f"ledger: {RECONCILED} is PAID, by an event with source payoutQueryStatus",
+                     reconciled.get("status") == "PAID" and sources == ["payoutQueryStatus"],
+                     f"{reconciled}")
+        output = read_log(rie.log_path)
+        emf = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+        checks.check("payout-reconcile: its log line is CloudWatch EMF with the balance",
+                     len(emf) == 1 and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SkyPayGateway"
+                     and emf[0].get("SkyPayBalance") == 726718,
+                     f"{emf}")
+        print("payout-reconcile (events/payout-reconcile-daily.json)")
+        reset_counts()
+        status, answer = rie.invoke(event("payout-reconcile-daily"))
+        checks.check("payout-reconcile daily: both reports read, no difference, stored",
+                     status == 200 and isinstance(answer, dict) and answer.get("differences") == []
+                     and answer.get("date") == "2026-11-30", f"{status} {answer}")
+        ops_check("payout-reconcile daily", "PayoutReconcileFunction", {"Query": 2, "PutItem": 1},
+                  spare=("GetItem", "UpdateItem"))
+        rie.stop()
 
         # --- A missing variable stops the function at init --------------------------------------
         print("payout-payout without SKYPAY_AUTH_KEYS")
