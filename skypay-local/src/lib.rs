@@ -559,6 +559,10 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
         );
     }
     let _ = writeln!(out, "  curl -s {base}/healthz");
-    let _ = writeln!(out, "\nCtrl-C stops it; the ledger is kept.");
+    let kept = match store {
+        Store::Memory => "the ledger goes with it",
+        Store::File(_) | Store::Endpoint(_) => "the ledger is kept",
+    };
+    let _ = writeln!(out, "\nCtrl-C stops it; {kept}.");
     out
 }

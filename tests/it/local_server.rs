@@ -320,6 +320,13 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     let store = skypay_local::Store::Memory;
     let banner = skypay_local::banner(addr, &store, &default, false);
     assert!(banner.contains("30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"));
+    assert!(banner.contains("Ctrl-C stops it; the ledger goes with it."));
+    let on_file = skypay_local::Store::File(".skypay/ledger.db".into());
+    let kept = skypay_local::banner(addr, &on_file, &default, false);
+    assert!(
+        kept.contains("Ctrl-C stops it; the ledger is kept."),
+        "{kept}"
+    );
     assert!(banner.contains("AppName@skypay") && banner.contains("SKY01"));
     for action in skypay::Action::ALL {
         let curl = format!("curl -s http://127.0.0.1:3000/{} -d", action.name());
