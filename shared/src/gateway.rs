@@ -22,6 +22,7 @@ use crate::codes::ResponseCode;
 use crate::config::Config;
 use crate::error::Rejection;
 use crate::ledger::{Ledger, WriteContext};
+use crate::metrics;
 use crate::wire::{Envelope, Fields, Transport};
 
 /// One inbound call, whatever carried it.
@@ -277,44 +278,45 @@ fn log_line(
     let subject = log.subject.as_deref().unwrap_or("");
     let result = log.outcome.unwrap_or("");
     let warnings = log.warnings.join("; ");
+    // The same line is the call's CloudWatch metrics (EMF): `action` and `responseCode` are
+    // its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.
+    let emf = metrics::metadata(
+        &metrics::CALL_DIMENSIONS,
+        &metrics::CALL_METRICS,
+        Utc::now(),
+    );
+    let ledger_failures = u64::from(matches!(outcome, Err(Rejection::Ledger(_))));
+    macro_rules! call_line {
+        ($level:ident, $($rest:tt)+) => {
+            tracing::$level!(
+                _aws = emf.as_str(),
+                action = action.name(),
+                number = subject,
+                responseCode = code.as_str(),
+                calls = 1_u64,
+                latencyUs = latency,
+                ledgerFailures = ledger_failures,
+                requestId = call.request_id,
+                $($rest)+
+            )
+        };
+    }
     match outcome {
-        Err(Rejection::Ledger(error)) => tracing::error!(
-            action = action.name(),
-            number = subject,
-            responseCode = code.as_str(),
-            latencyUs = latency,
-            requestId = call.request_id,
-            error = %error,
-            "skypay call failed in the ledger"
-        ),
-        Err(rejection) => tracing::info!(
-            action = action.name(),
-            number = subject,
-            responseCode = code.as_str(),
-            latencyUs = latency,
-            requestId = call.request_id,
+        Err(Rejection::Ledger(error)) => {
+            call_line!(error, error = %error, "skypay call failed in the ledger")
+        }
+        Err(rejection) => call_line!(
+            info,
             reason = %rejection,
             warnings = warnings.as_str(),
             "skypay call refused"
         ),
-        Ok(_) if !warnings.is_empty() => tracing::warn!(
-            action = action.name(),
-            number = subject,
-            responseCode = code.as_str(),
-            latencyUs = latency,
-            requestId = call.request_id,
+        Ok(_) if !warnings.is_empty() => call_line!(
+            warn,
             outcome = result,
             warnings = warnings.as_str(),
             "skypay call accepted with warnings"
         ),
-        Ok(_) => tracing::info!(
-            action = action.name(),
-            number = subject,
-            responseCode = code.as_str(),
-            latencyUs = latency,
-            requestId = call.request_id,
-            outcome = result,
-            "skypay call accepted"
-        ),
+        Ok(_) => call_line!(info, outcome = result, "skypay call accepted"),
     }
 }

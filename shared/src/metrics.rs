@@ -20,6 +20,7 @@ pub const DIMENSION: &str = "Service";
 pub enum Unit {
     Count,
     Milliseconds,
+    Microseconds,
     /// A plain number (the balance, in pesos).
     None,
 }
@@ -36,7 +37,7 @@ pub struct Emf {
 #[serde(rename_all = "PascalCase")]
 struct MetricDirective<'a> {
     namespace: &'a str,
-    dimensions: [[&'a str; 1]; 1],
+    dimensions: &'a [&'a [&'a str]],
     metrics: Vec<MetricDefinition<'a>>,
 }
 
@@ -89,25 +90,18 @@ impl Emf {
 
     /// The document as one line.
     pub fn line(&self, now: DateTime<Utc>) -> String {
-        let metadata = Metadata {
-            timestamp: now.timestamp_millis(),
-            cloud_watch_metrics: [MetricDirective {
-                namespace: NAMESPACE,
-                dimensions: [[DIMENSION]],
-                metrics: self
-                    .metrics
-                    .iter()
-                    .map(|(name, unit, _)| MetricDefinition { name, unit: *unit })
-                    .collect(),
-            }],
-        };
+        let definitions: Vec<(&str, Unit)> = self
+            .metrics
+            .iter()
+            .map(|(name, unit, _)| (*name, *unit))
+            .collect();
         // Metric values are written as raw JSON numbers (integers and decimals only); the
         // rest goes through serde_json. The dimension and the metrics win over a property of
         // the same name.
         let mut members: Vec<(String, String)> = vec![
             (
                 "_aws".to_owned(),
-                serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".to_owned()),
+                metadata(&[&[DIMENSION]], &definitions, now),
             ),
             (
                 DIMENSION.to_owned(),
@@ -135,6 +129,39 @@ impl Emf {
         text
     }
 }
+
+/// The `_aws` member alone (as JSON text), for a line whose own members carry the dimension
+/// values and the metric values: each name in `dimension_sets` and in `metrics` must be a
+/// member of the same line. The gateway's one line per call is such a line (its `action`,
+/// `responseCode` and `latencyUs` are dimensions and a metric, see [`CALL_DIMENSIONS`]).
+pub fn metadata(
+    dimension_sets: &[&[&str]],
+    metrics: &[(&str, Unit)],
+    now: DateTime<Utc>,
+) -> String {
+    let metadata = Metadata {
+        timestamp: now.timestamp_millis(),
+        cloud_watch_metrics: [MetricDirective {
+            namespace: NAMESPACE,
+            dimensions: dimension_sets,
+            metrics: metrics
+                .iter()
+                .map(|(name, unit)| MetricDefinition { name, unit: *unit })
+                .collect(),
+        }],
+    };
+    serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The dimensions of the per-call metrics: by endpoint, and by endpoint and response code.
+pub const CALL_DIMENSIONS: [&[&str]; 2] = [&["action"], &["action", "responseCode"]];
+/// The per-call metrics, members of the call's log line: `calls` (1), `latencyUs`, and
+/// `ledgerFailures` (1 on a -1009).
+pub const CALL_METRICS: [(&str, Unit); 3] = [
+    ("calls", Unit::Count),
+    ("latencyUs", Unit::Microseconds),
+    ("ledgerFailures", Unit::Count),
+];
 
 #[cfg(test)]
 mod tests {

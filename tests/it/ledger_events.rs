@@ -395,3 +395,43 @@ async fn deletions_give_no_event() {
     assert_eq!(records.len(), 2);
     assert!(events_of(&records).is_empty());
 }
+
+/// The function's one line per batch is also its metrics (EMF): the events sent and, among
+/// them, the anomalies the PayoutAnomalies alarm reads.
+#[tokio::test(flavor = "current_thread")]
+async fn the_batch_line_counts_events_and_anomalies_as_metrics() {
+    capture_logs();
+    let mut rig = Rig::start().await;
+    let pushed = number(300);
+    rig.t.register_payout(PayoutSpec::pushed(&pushed)).await;
+    for (pay_type, deal) in [(2, "2024-01-01 11:00:00"), (3, "2024-01-01 12:00:00")] {
+        rig.t
+            .call(
+                Action::PayoutQueuePayout,
+                &payout_queue_payout(&pushed, pay_type, deal, json!({})),
+            )
+            .await;
+    }
+    let records = rig.new_records();
+    let bus = FakeEventBridge::start().await;
+    let publisher = ledger_events::Publisher::new(bus.client(), "skypay-ledger");
+    let captured = Captured::default();
+    let response = {
+        let _guard = captured.install();
+        let event = lambda_event(&records);
+        let context = lambda_runtime::Context::default();
+        ledger_events::handle(&publisher, lambda_runtime::LambdaEvent::new(event, context))
+            .await
+            .unwrap()
+    };
+    assert!(response.batch_item_failures.is_empty());
+    let lines = captured.lines();
+    let line = lines
+        .iter()
+        .find(|l| l["message"] == "ledger events")
+        .expect("the batch line");
+    assert_valid_emf(line);
+    assert_eq!(line["Service"], "ledger-events");
+    assert_eq!(line["events"], 2, "{line}");
+    assert_eq!(line["anomalies"], 1, "{line}");
+}

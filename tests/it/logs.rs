@@ -1,44 +1,14 @@
 //! SPEC section 11: one JSON line per request; the key never logged; phones masked.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Value, json};
 use skypay::Action;
 use support::*;
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_json_line_per_call_without_secrets_or_full_phones() {
     capture_logs();
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_writer(captured.clone())
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install();
 
     let t = TestGateway::start().await;
     let cn = number(9);
@@ -69,7 +39,7 @@ async fn one_json_line_per_call_without_secrets_or_full_phones() {
     for (action, body) in &calls {
         t.call(*action, body).await;
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(captured.bytes()).unwrap();
     for secret in [
         KEY,
         NEW_KEY,
@@ -94,6 +64,9 @@ async fn one_json_line_per_call_without_secrets_or_full_phones() {
         assert_eq!(line["requestId"], "test-request");
         assert!(line["latencyUs"].is_u64());
         assert_eq!(line["number"], cn.as_str());
+        assert_valid_emf(line);
+        assert_eq!(line["calls"], 1);
+        assert_eq!(line["ledgerFailures"], 0);
     }
     // The malformed phone is flagged, masked.
     assert!(
@@ -103,6 +76,46 @@ async fn one_json_line_per_call_without_secrets_or_full_phones() {
             .contains("6392*******33")
     );
     assert_eq!(request_lines[4]["level"], "WARN");
+}
+
+/// -1009 is counted as a ledger failure, in the same line.
+#[tokio::test(flavor = "current_thread")]
+async fn a_ledger_failure_is_counted_in_the_calls_line() {
+    capture_logs();
+    let captured = Captured::default();
+    let _guard = captured.install();
+    // A port nothing listens on: connections are refused.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let client = skypay::dynamo::client_for_endpoint(&format!("http://{closed}"));
+    let gateway = skypay::Gateway::new(
+        config_with(&[]),
+        skypay::Ledger::new(client, "skypay-ledger"),
+    );
+    let body = payout_payout(&number(10), json!({})).to_string();
+    let reply = gateway
+        .handle(
+            Action::PayoutPayout,
+            skypay::Call {
+                body: body.as_bytes(),
+                source_ip: None,
+                request_id: "down",
+            },
+        )
+        .await;
+    assert_eq!(parse_envelope(&reply.body).response_code, "-1009");
+    let text = String::from_utf8(captured.bytes()).unwrap();
+    let line: Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every line is JSON"))
+        .find(|l| l.get("action").is_some())
+        .expect("the call's line");
+    assert_valid_emf(&line);
+    assert_eq!(line["responseCode"], "-1009");
+    assert_eq!(line["ledgerFailures"], 1);
+    assert_eq!(line["level"], "ERROR");
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
 pub const AWS_ENDPOINT_URL_EVENTBRIDGE: &str = "AWS_ENDPOINT_URL_EVENTBRIDGE";
 /// EventBridge takes at most 10 entries per `PutEvents`.
 pub const BATCH: usize = 10;
+/// The function's name, the metrics' `Service` dimension.
+pub const SERVICE: &str = "ledger-events";
 /// Tries per entry, the first included.
 const TRIES: u32 = 3;
 
@@ -179,9 +181,26 @@ pub async fn handle(
         failure.item_identifier = record.change.sequence_number.clone();
         response.batch_item_failures.push(failure);
     }
+    // The same line is CloudWatch metrics (EMF): the events sent, and the anomalies among
+    // them (a payout both paid and cancelled or failed), which the PayoutAnomalies alarm reads.
+    let anomalies = all
+        .iter()
+        .filter(|(_, e)| e.detail_type == changes::PAYOUT_ANOMALY)
+        .count();
+    let emf = skypay::metrics::metadata(
+        &[&[skypay::metrics::DIMENSION]],
+        &[
+            ("events", skypay::metrics::Unit::Count),
+            ("anomalies", skypay::metrics::Unit::Count),
+        ],
+        chrono::Utc::now(),
+    );
     tracing::info!(
+        _aws = emf.as_str(),
+        Service = SERVICE,
         records = records.len(),
         events = all.len(),
+        anomalies,
         failed = first_failed.is_some(),
         "ledger events"
     );

@@ -32,6 +32,8 @@ use crate::time;
 
 /// The `source` of every event.
 pub const SOURCE: &str = "skypay.ledger";
+/// The detail-type of a payout whose final outcomes contradict each other.
+pub const PAYOUT_ANOMALY: &str = "PayoutAnomaly";
 
 /// One stream record, as the mapping needs it.
 #[derive(Clone, Copy, Debug)]
@@ -209,7 +211,7 @@ fn payout_events(change: &Change<'_>, emit: &mut impl FnMut(&'static str, Value)
     }
     if !anomaly(change.old) && anomaly(change.new) {
         emit(
-            "PayoutAnomaly",
+            PAYOUT_ANOMALY,
             json!({
                 "controlNumber": number, "amount": amount, "status": now.as_str(),
                 "outcomes": new.string_set("finals"),
