@@ -290,6 +290,7 @@ fn log_line(
         ($level:ident, $($rest:tt)+) => {
             tracing::$level!(
                 _aws = emf.as_str(),
+                api = metrics::CALL_API,
                 action = action.name(),
                 number = subject,
                 responseCode = code.as_str(),

@@ -153,8 +153,12 @@ pub fn metadata(
     serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The dimensions of the per-call metrics: by endpoint, and by endpoint and response code.
-pub const CALL_DIMENSIONS: [&[&str]; 2] = [&["action"], &["action", "responseCode"]];
+/// The dimensions of the per-call metrics: by endpoint, by endpoint and response code, and
+/// over SkyPay's whole API (`api` is always `skypay`: the -1009 rate alarm divides two
+/// metrics rather than summing twelve).
+pub const CALL_DIMENSIONS: [&[&str]; 3] = [&["action"], &["action", "responseCode"], &["api"]];
+/// The value of the `api` dimension.
+pub const CALL_API: &str = "skypay";
 /// The per-call metrics, members of the call's log line: `calls` (1), `latencyUs`, and
 /// `ledgerFailures` (1 on a -1009).
 pub const CALL_METRICS: [(&str, Unit); 3] = [

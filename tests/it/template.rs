@@ -420,3 +420,165 @@ fn payout_reconcile_runs_on_its_schedules_within_its_gate() {
         Some("LowBalanceThreshold")
     );
 }
+
+/// What `!Sub` does to the dashboard's body, for reading it: every `${Name}` becomes
+/// `SUB:Name` (inside a JSON string), and `${LowBalanceThreshold}`, written bare as a number,
+/// becomes its default. Returns the body and the names it referred to.
+fn substituted(body: &str) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut names = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("a closed ${...}") + start;
+        let name = &rest[start + 2..end];
+        if name == "LowBalanceThreshold" {
+            out.push_str("500000");
+        } else {
+            out.push_str(&format!("SUB:{name}"));
+        }
+        names.push(name.to_owned());
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    (out, names)
+}
+
+/// The dashboard (issue 12): valid JSON once substituted, referring only to what the template
+/// declares; one row per SkyPay endpoint with Lambda's invocations, errors, throttles,
+/// concurrency, p50 and p99 duration and the response-code mix from the calls' log lines;
+/// then the queues, open pushes, balance, reconciliation, -1009s, anomalies, and every alarm.
+#[test]
+fn the_dashboard_has_a_row_per_endpoint_and_shows_every_alarm() {
+    let template = template();
+    let dashboards = resources(&template, "AWS::CloudWatch::Dashboard");
+    assert_eq!(dashboards.len(), 1, "one dashboard");
+    let body = text(
+        &dashboards[0].1["Properties"]["DashboardBody"],
+        "DashboardBody",
+    );
+    let (json_text, names) = substituted(body);
+    let declared = |name: &str| {
+        let id = name.split('.').next().unwrap_or(name);
+        id.starts_with("AWS::")
+            || !template["Resources"][id].is_badvalue()
+            || !template["Parameters"][id].is_badvalue()
+    };
+    for name in &names {
+        assert!(
+            declared(name),
+            "the dashboard refers to {name}, which the template lacks"
+        );
+    }
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&json_text).expect("the dashboard body is JSON");
+    let widgets = dashboard["widgets"].as_array().expect("widgets");
+    let widget_text: Vec<String> = widgets.iter().map(|w| w.to_string()).collect();
+    let with = |needles: &[&str]| {
+        widget_text
+            .iter()
+            .filter(|w| needles.iter().all(|n| w.contains(n)))
+            .count()
+    };
+    for action in skypay::Action::ALL {
+        let name = action.name();
+        let function = format!("SUB:{}{}Function", name[..1].to_uppercase(), &name[1..]);
+        assert!(declared(&function[4..]), "{function}");
+        for metrics in [
+            &["\"Invocations\"", "\"Errors\"", "\"Throttles\""][..],
+            &["\"ConcurrentExecutions\""],
+            &["\"Duration\"", "\"p50\"", "\"p99\""],
+        ] {
+            let mut needles = vec![function.as_str()];
+            needles.extend_from_slice(metrics);
+            assert_eq!(with(&needles), 1, "{name}: no widget with {needles:?}");
+        }
+        let codes = format!(r#"MetricName=\"calls\" action=\"{name}\""#);
+        assert_eq!(
+            with(&["SkyPayGateway,action,responseCode", &codes]),
+            1,
+            "{name}: no response-code mix"
+        );
+    }
+    for needles in [
+        &[
+            "SUB:PayoutQueue.QueueName",
+            "SUB:PayoutDeadLetterQueue.QueueName",
+        ][..],
+        &["\"OpenPushedPayouts\""],
+        &["\"SkyPayBalance\"", "LowBalanceThreshold"],
+        &["\"ReconciliationDifferences\""],
+        &["\"ledgerFailures\"", "\"api\"", skypay::metrics::CALL_API],
+        &["\"anomalies\"", "ledger-events"],
+    ] {
+        assert_eq!(with(needles), 1, "no widget with {needles:?}");
+    }
+    let alarms: BTreeSet<String> = resources(&template, "AWS::CloudWatch::Alarm")
+        .iter()
+        .map(|(id, _)| format!("SUB:{id}.Arn"))
+        .collect();
+    assert!(alarms.len() >= 17, "{alarms:?}");
+    let shown: BTreeSet<String> = widgets
+        .iter()
+        .filter(|w| w["type"] == "alarm")
+        .flat_map(|w| {
+            w["properties"]["alarms"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(shown, alarms, "the alarm widget lists every alarm");
+}
+
+/// The two alarms on the calls' own metrics: the -1009 rate (failures over calls, both over
+/// SkyPay's whole API) and the anomalies ledger-events counts, both to the alarm topic.
+#[test]
+fn the_ledger_failure_rate_and_anomalies_are_alarmed() {
+    let template = template();
+    let rate = &template["Resources"]["LedgerFailureRateAlarm"]["Properties"];
+    let metrics = rate["Metrics"].as_vec().expect("metric math");
+    let stat = |id: &str| {
+        metrics
+            .iter()
+            .find(|m| m["Id"].as_str() == Some(id))
+            .map(|m| &m["MetricStat"]["Metric"])
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    for (id, metric) in [("failures", "ledgerFailures"), ("calls", "calls")] {
+        assert_eq!(
+            stat(id)["Namespace"].as_str(),
+            Some(skypay::metrics::NAMESPACE)
+        );
+        assert_eq!(stat(id)["MetricName"].as_str(), Some(metric));
+        assert_eq!(stat(id)["Dimensions"][0]["Name"].as_str(), Some("api"));
+        assert_eq!(
+            stat(id)["Dimensions"][0]["Value"].as_str(),
+            Some(skypay::metrics::CALL_API)
+        );
+        assert!(
+            skypay::metrics::CALL_METRICS
+                .iter()
+                .any(|(name, _)| *name == metric),
+            "{metric} is not a metric the calls' line carries"
+        );
+    }
+    assert!(metrics.iter().any(|m| {
+        m["Expression"]
+            .as_str()
+            .is_some_and(|e| e.contains("failures / calls"))
+    }));
+    let anomalies = &template["Resources"]["PayoutAnomaliesAlarm"]["Properties"];
+    assert_eq!(anomalies["MetricName"].as_str(), Some("anomalies"));
+    assert_eq!(
+        anomalies["Dimensions"][0]["Value"].as_str(),
+        Some(ledger_events::SERVICE)
+    );
+    for alarm in [rate, anomalies] {
+        assert_eq!(
+            text(&alarm["AlarmActions"][0], "AlarmActions"),
+            "AlarmTopic"
+        );
+    }
+}
