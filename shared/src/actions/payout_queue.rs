@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::ledger::{
     CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
-    PushOutcome, WriteContext,
+    PushOutcome, PushRecord, WriteContext,
 };
 use crate::mask;
 use crate::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
@@ -533,7 +533,7 @@ impl PayoutQueue {
                 classify(answer, attempts)
             }
         };
-        let kept = self
+        let record = self
             .inner
             .ledger
             .finish_push(control_number, &outcome, ctx)
@@ -564,11 +564,11 @@ impl PayoutQueue {
             skypayCode = code,
             skypayDescription = description,
             result = result.as_str(),
-            recorded = kept,
+            recorded = record.recorded(),
             requestId = ctx.request_id.as_str(),
             "payout pushed"
         );
-        if kept {
+        if record == PushRecord::Recorded {
             return Ok(result);
         }
         // The lease ran out during the push and another attempt took over: its record stands,

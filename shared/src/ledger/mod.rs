@@ -51,7 +51,7 @@ pub use payouts::PayoutPage;
 pub use payouts::{
     CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventSource, EventView,
     InquiryOutcome, LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent,
-    PayoutLookup, PayoutStatus, PayoutView, PushOutcome,
+    PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushRecord,
 };
 pub use reconcile::{
     DailyPayout, DailyReceipt, Gate, OPEN_PAGE, OpenPage, OpenPush, QueryHistory,

@@ -278,6 +278,22 @@ pub enum CreateOutcome {
     Exists(Option<Box<PayoutView>>),
 }
 
+/// Whether a push's outcome was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushRecord {
+    /// Recorded: this attempt still held the lease.
+    Recorded,
+    /// Not recorded: the lease ran out during the push and another attempt took the payout
+    /// over; its record stands.
+    LeaseLost,
+}
+
+impl PushRecord {
+    pub fn recorded(self) -> bool {
+        self == PushRecord::Recorded
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum LeaseOutcome {
     /// This call may push now.
@@ -854,13 +870,13 @@ impl Ledger {
     }
 
     /// Records how a push ended. Conditional on still holding the lease, so a late answer of an
-    /// abandoned push cannot overwrite a newer one. Returns false when the lease was lost.
+    /// abandoned push cannot overwrite a newer one.
     pub async fn finish_push(
         &self,
         control_number: &ControlNumber,
         outcome: &PushOutcome,
         ctx: &WriteContext,
-    ) -> Result<bool, LedgerError> {
+    ) -> Result<PushRecord, LedgerError> {
         let condition = "#leaseToken = :token AND #queueStatus = :PENDING";
         let (update, status, code, description) = match outcome {
             PushOutcome::Queued { code, description } => (
@@ -911,9 +927,11 @@ impl Ledger {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(PushRecord::Recorded),
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
+                    Ok(PushRecord::LeaseLost)
+                }
                 _ => Err(LedgerError::dynamo("UpdateItem", &e)),
             },
         }

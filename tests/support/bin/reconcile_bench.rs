@@ -91,10 +91,14 @@ async fn main() {
                 code: "1000".to_owned(),
                 description: "Success".to_owned(),
             };
-            ledger
+            let record = ledger
                 .finish_push(&number, &queued, &ctx)
                 .await
                 .expect("push outcome");
+            assert!(
+                record.recorded(),
+                "{number}: the push outcome was not recorded"
+            );
         });
     }
     while let Some(done) = tasks.join_next().await {
