@@ -278,8 +278,8 @@ fn log_line(
     let subject = log.subject.as_deref().unwrap_or("");
     let result = log.outcome.unwrap_or("");
     let warnings = log.warnings.join("; ");
-    // The same line is the call's CloudWatch metrics (EMF): `action` and `responseCode` are
-    // its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.
+    // The same line is the call's CloudWatch metrics (EMF): `action`, `responseCode` and
+    // `api` are its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.
     let emf = metrics::metadata(
         &metrics::CALL_DIMENSIONS,
         &metrics::CALL_METRICS,
