@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     Update,
@@ -15,10 +14,11 @@ use aws_sdk_dynamodb::types::{
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::conditional::{Conditional, conditional, failed_condition};
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
-use super::{Ledger, LedgerError, Page, WriteContext, failed_condition, key_part};
+use super::{Ledger, LedgerError, Page, WriteContext, key_part};
 use crate::mask::{self, Private};
 use crate::rules::{Amount, ControlNumber, money};
 use crate::time::{self, SkyPayTime};
@@ -367,29 +367,25 @@ impl Ledger {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(RegisterOutcome::Registered),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let Some(old) = failed.item().map(Item) else {
-                        return Err(LedgerError::Malformed {
-                            key: contract_pk(number),
-                            what: "registration refused without the item",
-                        });
-                    };
-                    let identical = old.decimal("amountDue") == Some(r.amount_due.value())
-                        && old.s("name") == r.name.as_deref()
-                        && old.s("address") == r.address.as_deref()
-                        && old.s("phone") == r.phone.as_deref();
-                    Ok(if identical {
-                        RegisterOutcome::Identical
-                    } else {
-                        RegisterOutcome::Conflict
-                    })
-                }
-                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
-            },
-        }
+        let old = match conditional("UpdateItem", result)? {
+            Conditional::Written(_) => return Ok(RegisterOutcome::Registered),
+            Conditional::Refused(old) => old,
+        };
+        let Some(old) = old.as_ref().map(Item) else {
+            return Err(LedgerError::Malformed {
+                key: contract_pk(number),
+                what: "registration refused without the item",
+            });
+        };
+        let identical = old.decimal("amountDue") == Some(r.amount_due.value())
+            && old.s("name") == r.name.as_deref()
+            && old.s("address") == r.address.as_deref()
+            && old.s("phone") == r.phone.as_deref();
+        Ok(if identical {
+            RegisterOutcome::Identical
+        } else {
+            RegisterOutcome::Conflict
+        })
     }
 
     /// A contract with the first page of its receipts.

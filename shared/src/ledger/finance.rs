@@ -20,10 +20,11 @@ use aws_sdk_dynamodb::types::{
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::conditional::failed_condition;
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
-use super::{Ledger, LedgerError, WriteContext, failed_condition, key_part};
+use super::{Ledger, LedgerError, WriteContext, key_part};
 use crate::mask::Private;
 use crate::rules::{Amount, money};
 use crate::time::{self, SkyPayTime};

@@ -24,6 +24,7 @@
 //! never by a second read. See `docs/ledger.md` for the full item layout.
 
 pub mod changes;
+mod conditional;
 mod contracts;
 mod expr;
 mod finance;
@@ -395,16 +396,6 @@ impl Page {
     fn cursor_of(rest: &str) -> String {
         hex::encode(rest)
     }
-}
-
-/// The reason for item `index` of a cancelled transaction, when its condition failed.
-pub(crate) fn failed_condition(
-    reasons: &[CancellationReason],
-    index: usize,
-) -> Option<&CancellationReason> {
-    reasons
-        .get(index)
-        .filter(|r| r.code() == Some("ConditionalCheckFailed"))
 }
 
 /// Key parts taken from what SkyPay sent. Keys have size limits and SkyPay's values do not, so

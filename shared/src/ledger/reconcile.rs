@@ -18,11 +18,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::conditional::{Conditional, conditional};
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{DAILY, OPEN_PUSHES, PARTITION_KEY, SORT_KEY};
@@ -383,21 +383,18 @@ impl Ledger {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Gate::Taken { history, run }),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().map(Item);
-                    // The SDK retried a request whose first attempt was applied: ours.
-                    if old.and_then(|o| o.s("runToken")) == Some(token) {
-                        return Ok(Gate::Taken { history, run });
-                    }
-                    Ok(Gate::Busy {
-                        until: old.and_then(|o| o.i64("busyUntil")).unwrap_or(now_s),
-                    })
+        match conditional("UpdateItem", result)? {
+            Conditional::Written(_) => Ok(Gate::Taken { history, run }),
+            Conditional::Refused(old) => {
+                let old = old.as_ref().map(Item);
+                // The SDK retried a request whose first attempt was applied: ours.
+                if old.and_then(|o| o.s("runToken")) == Some(token) {
+                    return Ok(Gate::Taken { history, run });
                 }
-                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
-            },
+                Ok(Gate::Busy {
+                    until: old.and_then(|o| o.i64("busyUntil")).unwrap_or(now_s),
+                })
+            }
         }
     }
 
@@ -432,13 +429,10 @@ impl Ledger {
             .set_expression_attribute_values(bound.values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
-                _ => Err(LedgerError::dynamo("UpdateItem", &e)),
-            },
-        }
+        Ok(matches!(
+            conditional("UpdateItem", result)?,
+            Conditional::Written(_)
+        ))
     }
 
     /// Stores a day's reconciliation: the differences first (one `PutItem` each, under this

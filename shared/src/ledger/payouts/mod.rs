@@ -1,0 +1,354 @@
+//! Payouts: registration, payoutPayout's "paid once", and the status callbacks.
+//!
+//! A payout's status is derived from a handful of *facts* on its item, each written at most
+//! once and never taken back, so that every callback is one request whatever the payout's
+//! current state, and the result does not depend on arrival order:
+//!
+//! | fact | written by |
+//! |---|---|
+//! | `queueStatus` PENDING / QUEUED / REJECTED | payout-queue (registration and push outcome) |
+//! | `uploadedAt` | payType 1 |
+//! | `paidAt` (+ `payTime`, `paidChannel`, `paidBy`) | payoutPayout, payType 2 |
+//! | `closedAs` CANCELLED / FAILED, first one wins | payType 3, 4 |
+//! | `finals`, the set of final outcomes reported | payoutPayout, payType 2, 3, 4, REJECTED |
+//!
+//! Status = PAID if paid, else the closing status if closed, else REJECTED if rejected, else
+//! UPLOADED if uploaded, else the queue status. `anomaly` = more than one final outcome was
+//! reported (PAID and CANCELLED, say), in whichever order they came.
+//!
+//! The writers live apart, one module each; this module holds the keys, the status rule and
+//! the reads they share:
+//!
+//! | module | writer |
+//! |---|---|
+//! | `payout_payout` | the cashier's payment (payoutPayout), payoutInquiry's read of the same rule, and partner-api's cancel, which races it on the same facts |
+//! | `events` | payoutQueuePayout's callbacks and payout-reconcile's query answers |
+//! | `push` | payout-queue: registration, the push lease and the push's outcome |
+
+mod events;
+mod payout_payout;
+mod push;
+
+pub use events::{EventEffect, EventOutcome, EventSource, PayoutEvent};
+pub use payout_payout::{CancelOutcome, InquiryOutcome, PayOutcome, Payment, PayoutDetails};
+pub use push::{CreateOutcome, LeaseOutcome, NewPayout, PushOutcome, PushRecord};
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::DateTime;
+use serde::Serialize;
+
+use super::item::{Item, s};
+use super::schema::{PARTITION_KEY, SORT_KEY};
+use super::{Ledger, LedgerError, Page, key_part};
+use crate::rules::money;
+use crate::time::{self, SkyPayTime};
+
+const PAYOUT_SK: &str = "PAYOUT";
+const EVENT_PREFIX: &str = "EVENT#";
+/// The payout's set of known referenceNumbers: `payType|dealTime|referenceNumber` entries.
+const REFS: &str = "refs";
+const REF_SEPARATOR: char = '|';
+/// Unpaid payouts may be deleted this long after they expire; paid ones never are.
+const UNPAID_RETENTION_DAYS: i64 = 400;
+
+pub(crate) fn payout_pk(control_number: &str) -> String {
+    format!("PAYOUT#{}", key_part(control_number))
+}
+
+fn payout_key(control_number: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PARTITION_KEY.to_owned(), s(payout_pk(control_number))),
+        (SORT_KEY.to_owned(), s(PAYOUT_SK)),
+    ])
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PayoutStatus {
+    Pending,
+    Queued,
+    Uploaded,
+    Paid,
+    Cancelled,
+    Failed,
+    Rejected,
+    /// Only callbacks for a number we never registered (SPEC 12.13).
+    Orphan,
+}
+
+impl PayoutStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayoutStatus::Pending => "PENDING",
+            PayoutStatus::Queued => "QUEUED",
+            PayoutStatus::Uploaded => "UPLOADED",
+            PayoutStatus::Paid => "PAID",
+            PayoutStatus::Cancelled => "CANCELLED",
+            PayoutStatus::Failed => "FAILED",
+            PayoutStatus::Rejected => "REJECTED",
+            PayoutStatus::Orphan => "ORPHAN",
+        }
+    }
+}
+
+/// The status an item's facts give; `None` for an item that only holds callbacks for a control
+/// number we never registered (an orphan).
+pub(crate) fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
+    let queue = item.s("queueStatus")?;
+    Some(if item.has("paidAt") {
+        PayoutStatus::Paid
+    } else if item.s("closedAs") == Some("CANCELLED") {
+        PayoutStatus::Cancelled
+    } else if item.s("closedAs") == Some("FAILED") {
+        PayoutStatus::Failed
+    } else if queue == "REJECTED" {
+        PayoutStatus::Rejected
+    } else if item.has("uploadedAt") {
+        PayoutStatus::Uploaded
+    } else if queue == "QUEUED" {
+        PayoutStatus::Queued
+    } else {
+        PayoutStatus::Pending
+    })
+}
+
+/// A payout as the admin routes and the tests read it. Debug leaves out the instruction.
+#[derive(Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutView {
+    pub control_number: String,
+    pub status: PayoutStatus,
+    pub amount: String,
+    pub withdraw_channel: u32,
+    /// Every time in a view is ISO 8601 with its offset (Manila, `+08:00`); a time SkyPay sent
+    /// is also given as SkyPay wrote it (`payTime`, `dealTime`).
+    pub expires_at: String,
+    pub anomaly: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_description: Option<String>,
+    /// When the cash went out, as SkyPay sent it (payoutPayout's `payTime`, or the paid
+    /// callback's `dealTime`), and the same instant in ISO 8601.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay_time_at: Option<String>,
+    /// When the ledger recorded the payment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_channel: Option<u32>,
+    /// When the payout was closed (cancelled or failed), and by whom: `payoutQueuePayout` or
+    /// `partner-api`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skypay_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skypay_description: Option<String>,
+    pub push_attempts: u32,
+    pub created_at: String,
+    pub instruction: serde_json::Value,
+    pub events: Vec<EventView>,
+    /// Internal: the canonical instruction, compared by value on a re-post.
+    #[serde(skip)]
+    pub instruction_text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventView {
+    /// `payoutQueuePayout` (a callback) or `payoutQueryStatus` (our query's answer).
+    pub source: String,
+    pub pay_type: String,
+    /// As SkyPay sent it, and the same instant in ISO 8601 when it could be read.
+    pub deal_time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal_time_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_number: Option<String>,
+    pub received_at: String,
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
+}
+
+impl std::fmt::Debug for PayoutView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayoutView")
+            .field("control_number", &self.control_number)
+            .field("status", &self.status)
+            .field("amount", &self.amount)
+            .field("withdraw_channel", &self.withdraw_channel)
+            .field("expires_at", &self.expires_at)
+            .field("anomaly", &self.anomaly)
+            .field("skypay_code", &self.skypay_code)
+            .field("push_attempts", &self.push_attempts)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// A payout with the first page of its callbacks. `Ok(None)` when nothing is stored under
+    /// the number.
+    pub async fn payout(&self, control_number: &str) -> Result<Option<PayoutLookup>, LedgerError> {
+        Ok(self
+            .payout_page(control_number, &Page::first())
+            .await?
+            .map(|page| page.lookup))
+    }
+
+    /// A payout with one page of its callbacks (in key order: payType, then dealTime), and the
+    /// cursor of the next page. `Ok(None)` when nothing is stored under the number.
+    pub async fn payout_page(
+        &self,
+        control_number: &str,
+        page: &Page,
+    ) -> Result<Option<PayoutPage>, LedgerError> {
+        let (meta, items, next) = self
+            .head_and_page(payout_pk(control_number), PAYOUT_SK, EVENT_PREFIX, page)
+            .await?;
+        let events: Vec<EventView> = items.iter().map(|a| event_view(Item(a))).collect();
+        if meta.is_none() && events.is_empty() && page.after.is_none() {
+            return Ok(None);
+        }
+        let view = match &meta {
+            Some(item) => view_of(Item(item), events.clone())?,
+            None => None,
+        };
+        let lookup = match view {
+            Some(view) => PayoutLookup::Payout(Box::new(view)),
+            None => PayoutLookup::Orphan(events),
+        };
+        Ok(Some(PayoutPage { lookup, next }))
+    }
+
+    /// A payout's status alone (one strongly consistent `GetItem`); `None` for a number no
+    /// payout holds.
+    pub async fn payout_status(
+        &self,
+        control_number: &str,
+    ) -> Result<Option<PayoutStatus>, LedgerError> {
+        let found = self.get(payout_key(control_number)).await?;
+        Ok(found.as_ref().map(Item).and_then(status_of))
+    }
+}
+
+/// One page of what is stored under a control number, and where the next page starts.
+#[derive(Clone, Debug)]
+pub struct PayoutPage {
+    pub lookup: PayoutLookup,
+    pub next: Option<String>,
+}
+
+/// What is stored under a control number.
+#[derive(Clone, Debug)]
+pub enum PayoutLookup {
+    Payout(Box<PayoutView>),
+    /// Only callbacks for a number we never registered.
+    Orphan(Vec<EventView>),
+}
+
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+/// The referenceNumber known for a payout (SPEC 13.2 `referenceNo`): that of the newest
+/// amended success (payType 5, by dealTime), else that of the upload (payType 1). Read from the
+/// payout's `refs` set, which those events `ADD` to, so the answer takes one read and does not
+/// depend on the order the callbacks came in.
+fn reference_of(item: Item<'_>) -> Option<String> {
+    let mut refs: Vec<(&str, &str, &str)> = item
+        .string_set(REFS)
+        .into_iter()
+        .filter_map(|entry| {
+            let mut parts = entry.splitn(3, REF_SEPARATOR);
+            Some((parts.next()?, parts.next()?, parts.next()?))
+        })
+        .collect();
+    refs.sort();
+    let newest_amendment = refs.iter().rev().find(|(pay_type, _, _)| *pay_type == "5");
+    let first_upload = refs.iter().find(|(pay_type, _, _)| *pay_type == "1");
+    newest_amendment
+        .or(first_upload)
+        .map(|(_, _, reference)| (*reference).to_owned())
+}
+
+fn event_view(item: Item<'_>) -> EventView {
+    EventView {
+        source: item
+            .s("source")
+            .unwrap_or(EventSource::Callback.as_str())
+            .to_owned(),
+        pay_type: item.s("payType").unwrap_or_default().to_owned(),
+        deal_time: item.s("dealTime").unwrap_or_default().to_owned(),
+        deal_time_at: item.s("dealTimeUtc").map(time::iso_of_stored),
+        fail_description: item.s("failDescription").map(str::to_owned),
+        reference_number: item.s("referenceNumber").map(str::to_owned),
+        received_at: time::iso_of_stored(item.s("receivedAt").unwrap_or_default()),
+        applied: item.bool("applied").unwrap_or(false),
+        issues: item
+            .string_list("issues")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
+/// The payout an item holds, or `None` for an orphan (callbacks only).
+fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutView>, LedgerError> {
+    let Some(status) = status_of(item) else {
+        return Ok(None);
+    };
+    let key = item.s("controlNumber").unwrap_or_default().to_owned();
+    let corrupt = |what| LedgerError::Malformed {
+        key: key.clone(),
+        what,
+    };
+    let amount = item.decimal("amount").ok_or_else(|| corrupt("amount"))?;
+    let expires_at = item.i64("expiresAt").ok_or_else(|| corrupt("expiresAt"))?;
+    let expires_at = DateTime::from_timestamp(expires_at, 0).ok_or_else(|| corrupt("expiresAt"))?;
+    events.sort_by(|a, b| (&a.deal_time, &a.pay_type).cmp(&(&b.deal_time, &b.pay_type)));
+    let reference_number = reference_of(item);
+    let instruction_text = item.s("instruction").unwrap_or("{}").to_owned();
+    Ok(Some(PayoutView {
+        control_number: key.clone(),
+        status,
+        amount: money(amount),
+        withdraw_channel: item
+            .u32("withdrawChannel")
+            .ok_or_else(|| corrupt("withdrawChannel"))?,
+        expires_at: time::iso_manila(expires_at),
+        anomaly: item.string_set("finals").len() > 1,
+        reference_number,
+        fail_description: item.s("failDescription").map(str::to_owned),
+        pay_time: item.s("payTime").map(str::to_owned),
+        pay_time_at: item.s("payTimeUtc").map(time::iso_of_stored).or_else(|| {
+            item.s("payTime")
+                .and_then(SkyPayTime::parse)
+                .map(|t| time::iso_manila(t.utc))
+        }),
+        paid_at: item.s("paidAt").map(time::iso_of_stored),
+        paid_channel: item.u32("paidChannel"),
+        closed_at: item.s("closedAt").map(time::iso_of_stored),
+        closed_by: item.s("closedBy").map(str::to_owned),
+        skypay_code: item
+            .s("skypayCode")
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+        skypay_description: item.s("skypayDescription").map(str::to_owned),
+        push_attempts: item.u32("pushAttempts").unwrap_or(0),
+        created_at: time::iso_of_stored(item.s("createdAt").unwrap_or_default()),
+        instruction: serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
+        events,
+        instruction_text,
+    }))
+}
