@@ -1,5 +1,5 @@
-//! The API Gateway (HTTP API) adapter: a `lambda_http` request in, the gateway's reply out.
-//! Every function's `main.rs` hands its requests here.
+//! The Lambda adapters: API Gateway (HTTP API) requests in, the gateway's reply out (every
+//! SkyPay function's `main.rs` hands its requests here), and payout-queue's SQS batches.
 
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -10,6 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::actions::Action;
+use crate::actions::payout_queue::PayoutQueue;
 use crate::gateway::{Call, Gateway};
 
 /// The caller's address as API Gateway saw it.
@@ -64,5 +65,46 @@ pub async fn respond(
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    Ok(response)
+}
+
+/// The SQS Lambda: one instruction per message; only the messages that must be tried again are
+/// reported as failures (partial batch response). Invalid and conflicting instructions are
+/// failed too, so that after the retry limit they land in the dead-letter queue for a person to
+/// see, instead of vanishing.
+pub async fn handle_sqs(
+    queue: &PayoutQueue,
+    event: lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent>,
+) -> Result<aws_lambda_events::sqs::SqsBatchResponse, std::convert::Infallible> {
+    let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    // Which message each task holds: a message not reported as failed is deleted by SQS, so a
+    // task that dies must still report its message.
+    let mut held = std::collections::HashMap::new();
+    for record in event.payload.records {
+        let queue = queue.clone();
+        let id = record.message_id.unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let task = tasks.spawn({
+            let id = id.clone();
+            async move {
+                let retry = queue.process_message(&id, body.as_bytes()).await;
+                (id, retry)
+            }
+        });
+        held.insert(task.id(), id);
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((id, true)) => response.add_failure(id),
+            Ok((_, false)) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "a payout-queue task failed; its message is retried");
+                if let Some(id) = held.remove(&e.id()) {
+                    response.add_failure(id);
+                }
+            }
+        }
+    }
     Ok(response)
 }

@@ -4,7 +4,7 @@
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
-use skypay::actions::payout_queue::{self, PayoutQueue};
+use skypay::actions::payout_queue::PayoutQueue;
 use skypay_sim::{Fault, Sim};
 use support::*;
 
@@ -49,7 +49,7 @@ async fn only_the_messages_to_retry_are_reported() {
     // A good instruction and an invalid one in one batch: only the invalid one is failed (it
     // will reach the dead-letter queue after the retry limit).
     let first = batch(vec![message("m-ok", &ok), message("m-invalid", &invalid)]);
-    let response = payout_queue::handle_sqs(&q, first).await.unwrap();
+    let response = skypay::lambda::handle_sqs(&q, first).await.unwrap();
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -59,7 +59,7 @@ async fn only_the_messages_to_retry_are_reported() {
 
     skypay.script([Fault::Code("-9999".to_owned())]);
     let second = batch(vec![message("m-transient", &transient)]);
-    let response = payout_queue::handle_sqs(&q, second).await.unwrap();
+    let response = skypay::lambda::handle_sqs(&q, second).await.unwrap();
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -69,7 +69,7 @@ async fn only_the_messages_to_retry_are_reported() {
 
     // SQS delivers it again; SkyPay is back: acknowledged, and the payout is QUEUED.
     let again = batch(vec![message("m-transient", &transient)]);
-    let response = payout_queue::handle_sqs(&q, again).await.unwrap();
+    let response = skypay::lambda::handle_sqs(&q, again).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
     match q.ledger().payout(&number(2)).await.unwrap() {
         Some(skypay::ledger::PayoutLookup::Payout(v)) => {
@@ -85,16 +85,16 @@ async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
     let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
     skypay.script([Fault::Http(500)]);
-    let first = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    let first = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
     assert_eq!(first.batch_item_failures.len(), 1);
-    let second = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    let second = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
     assert!(second.batch_item_failures.is_empty());
     // A third delivery (our acknowledgement was lost): nothing new is pushed.
-    let third = payout_queue::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    let third = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
     assert!(third.batch_item_failures.is_empty());
@@ -119,7 +119,7 @@ async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_le
     let mut first = wallet();
     first["controlNumber"] = json!(number(40));
     assert!(
-        payout_queue::handle_sqs(&q, batch(vec![message("good", &first)]))
+        skypay::lambda::handle_sqs(&q, batch(vec![message("good", &first)]))
             .await
             .unwrap()
             .batch_item_failures
@@ -129,7 +129,7 @@ async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_le
     conflicting["amount"] = json!("999.00");
     let garbage = json!("not an instruction");
     for delivery in 1..=3 {
-        let response = payout_queue::handle_sqs(
+        let response = skypay::lambda::handle_sqs(
             &q,
             batch(vec![
                 message("conflict", &conflicting),
@@ -179,7 +179,7 @@ async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
 
     let mut pushed = wallet();
     pushed["controlNumber"] = json!(number(30));
-    let response = payout_queue::handle_sqs(&q, batch(vec![message("m-push", &pushed)]))
+    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-push", &pushed)]))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());
@@ -191,7 +191,7 @@ async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
 
     proxy.reset();
     let pickup = json!({"controlNumber": number(31), "name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00", "withdrawChannel": 1});
-    let response = payout_queue::handle_sqs(&q, batch(vec![message("m-pickup", &pickup)]))
+    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-pickup", &pickup)]))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());
