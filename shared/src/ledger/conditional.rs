@@ -5,11 +5,14 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::CancellationReason;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ReturnValue, ReturnValuesOnConditionCheckFailure,
+};
 
-use super::LedgerError;
+use super::expr::Bound;
 use super::item::Attributes;
+use super::{Ledger, LedgerError};
 
 /// What a conditional write came to.
 #[derive(Debug)]
@@ -74,4 +77,48 @@ pub(crate) fn failed_condition(
     reasons
         .get(index)
         .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+}
+
+/// What a conditional `UpdateItem` asks DynamoDB to send back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Returns {
+    /// Nothing: whether it was written is all the caller needs.
+    Nothing,
+    /// On a refusal, the item as it was (to classify why).
+    OldOnRefusal,
+    /// The item as written, or as it was on a refusal.
+    NewOrOld,
+}
+
+impl Ledger {
+    /// One conditional `UpdateItem` of the item at `key`: `update` applied if `condition` holds,
+    /// `bound` carrying both expressions' names and values. Every conditional update of the
+    /// ledger goes through here, and its answer through [`conditional`].
+    pub(crate) async fn update_if(
+        &self,
+        key: Attributes,
+        condition: &str,
+        update: &str,
+        bound: Bound,
+        returns: Returns,
+    ) -> Result<Conditional<UpdateItemOutput>, LedgerError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .update_expression(update)
+            .set_expression_attribute_names(bound.names)
+            .set_expression_attribute_values(bound.values);
+        if returns != Returns::Nothing {
+            request = request.return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        }
+        if returns == Returns::NewOrOld {
+            request = request.return_values(ReturnValue::AllNew);
+        }
+        conditional("UpdateItem", request.send().await)
+    }
 }

@@ -8,13 +8,12 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::conditional::{Conditional, conditional, failed_condition};
+use super::conditional::{Conditional, Returns, failed_condition};
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
@@ -355,19 +354,15 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(contract_key(number)))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .return_values(ReturnValue::None)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let old = match conditional("UpdateItem", result)? {
+            .update_if(
+                contract_key(number),
+                condition,
+                &update,
+                bound,
+                Returns::OldOnRefusal,
+            )
+            .await?;
+        let old = match result {
             Conditional::Written(_) => return Ok(RegisterOutcome::Registered),
             Conditional::Refused(old) => old,
         };

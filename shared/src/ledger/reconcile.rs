@@ -18,11 +18,11 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use super::conditional::{Conditional, conditional};
+use super::conditional::{Conditional, Returns};
 use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{DAILY, OPEN_PUSHES, PARTITION_KEY, SORT_KEY};
@@ -372,18 +372,9 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(gate_key()))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match conditional("UpdateItem", result)? {
+            .update_if(gate_key(), condition, update, bound, Returns::OldOnRefusal)
+            .await?;
+        match result {
             Conditional::Written(_) => Ok(Gate::Taken { history, run }),
             Conditional::Refused(old) => {
                 let old = old.as_ref().map(Item);
@@ -419,20 +410,9 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(gate_key()))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .send()
-            .await;
-        Ok(matches!(
-            conditional("UpdateItem", result)?,
-            Conditional::Written(_)
-        ))
+            .update_if(gate_key(), condition, update, bound, Returns::Nothing)
+            .await?;
+        Ok(matches!(result, Conditional::Written(_)))
     }
 
     /// Stores a day's reconciliation: the differences first (one `PutItem` each, under this

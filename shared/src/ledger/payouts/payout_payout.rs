@@ -2,12 +2,11 @@
 //! payoutInquiry, the same rule read from one `GetItem`; and partner-api's cancel, which races
 //! the payment on the same item and the same facts (SPEC 4, 13.2, 13.5).
 
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::{PayoutStatus, payout_key, reference_of, status_of};
-use crate::ledger::conditional::{Conditional, conditional};
+use crate::ledger::conditional::{Conditional, Returns};
 use crate::ledger::expr::bind;
 use crate::ledger::item::{Item, n, s, ss};
 use crate::ledger::{Ledger, LedgerError, WriteContext, reconcile};
@@ -141,18 +140,15 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number.as_str())))
-            .update_expression(update)
-            .condition_expression(PAYABLE)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        Ok(match conditional("UpdateItem", result)? {
+            .update_if(
+                payout_key(control_number.as_str()),
+                PAYABLE,
+                update,
+                bound,
+                Returns::OldOnRefusal,
+            )
+            .await?;
+        Ok(match result {
             Conditional::Written(_) => PayOutcome::Paid,
             Conditional::Refused(old) => classify_unpayable(old.as_ref().map(Item), ctx),
         })
@@ -209,18 +205,15 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number.as_str())))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let failed = match conditional("UpdateItem", result)? {
+            .update_if(
+                payout_key(control_number.as_str()),
+                condition,
+                update,
+                bound,
+                Returns::OldOnRefusal,
+            )
+            .await?;
+        let failed = match result {
             Conditional::Written(_) => return Ok(CancelOutcome::Cancelled),
             Conditional::Refused(old) => old,
         };

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 
 use super::{
     PAYOUT_SK, PayoutStatus, PayoutView, UNPAID_RETENTION_DAYS, payout_key, payout_pk, view_of,
 };
-use crate::ledger::conditional::{Conditional, conditional};
+use crate::ledger::conditional::{Conditional, Returns, conditional};
 use crate::ledger::expr::bind;
 use crate::ledger::item::{Attributes, Item, n, s, ss};
 use crate::ledger::schema::{PARTITION_KEY, SORT_KEY};
@@ -186,19 +186,15 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number.as_str())))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        Ok(match conditional("UpdateItem", result)? {
+            .update_if(
+                payout_key(control_number.as_str()),
+                condition,
+                update,
+                bound,
+                Returns::NewOrOld,
+            )
+            .await?;
+        Ok(match result {
             Conditional::Written(out) => LeaseOutcome::Acquired {
                 attempts: out
                     .attributes()
@@ -259,17 +255,15 @@ impl Ledger {
             ],
         );
         let result = self
-            .client
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(payout_key(control_number.as_str())))
-            .condition_expression(condition)
-            .update_expression(update)
-            .set_expression_attribute_names(bound.names)
-            .set_expression_attribute_values(bound.values)
-            .send()
-            .await;
-        Ok(match conditional("UpdateItem", result)? {
+            .update_if(
+                payout_key(control_number.as_str()),
+                condition,
+                update,
+                bound,
+                Returns::Nothing,
+            )
+            .await?;
+        Ok(match result {
             Conditional::Written(_) => PushRecord::Recorded,
             Conditional::Refused(_) => PushRecord::LeaseLost,
         })
