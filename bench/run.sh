@@ -11,6 +11,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source scripts/lib/pins.sh
 VENV=bench/.venv
 PYTHON=${PYTHON:-python3}
 
@@ -21,10 +22,10 @@ fi
 echo "[bench] installing pinned packages into $VENV (quiet when already there)"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/requirements.txt
 # aws-sam-cli only for samcli/local/rapid/aws-lambda-rie-x86_64: none of its dependencies.
-"$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps aws-sam-cli==1.170.0
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps "$AWS_SAM_CLI_PIN"
 # arm64 builds: cargo-lambda drives cargo-zigbuild with zig from the ziglang wheel. Optional:
 # without them the report has x86_64 sizes only.
-if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check cargo-lambda==1.9.2 ziglang==0.14.1; then
+if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check "$CARGO_LAMBDA_PIN" "$ZIGLANG_PIN"; then
     echo "[bench] cargo-lambda / ziglang not installed: arm64 sizes will be left out"
 fi
 

@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv-moto
-PINS=("moto[server]==5.1.22")
+source scripts/lib/pins.sh
+PINS=("$MOTO_PIN")
 source scripts/lib/venv.sh
 ensure_pinned_venv "$VENV" "${PINS[@]}"
 

@@ -24,13 +24,14 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
+import fakes  # noqa: E402 - the fakes shared with bench/bench.py
+from fakes import FakeEventBridge, FakeSkyPay  # noqa: E402
 TABLE = "skypay-ledger"
 USER = "AppName@skypay"
 # SkyPay's sample key: what the events in events/ carry.
@@ -50,35 +51,9 @@ RECONCILED = "SKY0100000088"  # written directly, as an open pushed payout
 ENCRYPTION_KEY = "SkyPay-Partner-Secret"
 
 
-def aes_key():
-    import hashlib
-
-    return hashlib.sha1(hashlib.sha1(ENCRYPTION_KEY.encode()).digest()).digest()[:16]
-
-
 def decrypt(text):
     """SkyPay's AES layer (AES-128-ECB, PKCS#7, Base64), by Python's cryptography."""
-    import base64
-
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    decryptor = Cipher(algorithms.AES(aes_key()), modes.ECB()).decryptor()
-    padded = decryptor.update(base64.b64decode(text)) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    return unpadder.update(padded) + unpadder.finalize()
-
-
-def encrypt(data):
-    import base64
-
-    from cryptography.hazmat.primitives import padding
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(data) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(aes_key()), modes.ECB()).encryptor()
-    return base64.b64encode(encryptor.update(padded) + encryptor.finalize())
+    return fakes.decrypt(fakes.aes_key(ENCRYPTION_KEY), text)
 
 
 class Checks:
@@ -198,104 +173,6 @@ def port_open(port):
 def read_log(path):
     with open(path, "rb") as f:
         return f.read().decode("utf-8", "replace")
-
-
-def skypay_answer(body):
-    """What the fake SkyPay answers: payoutQueue 1000; payoutQueryStatus every number asked as
-    Completed (status "1", as SkyPay's sample writes it), paid now; balanceQuery a balance; the
-    reports an empty last page (no envelope, as SkyPay's sample)."""
-    envelope = {
-        "responseTime": time.strftime("%Y-%m-%d %H:%M:%S.0000"),
-        "responseCode": "1000",
-        "responseDescription": "Success",
-    }
-    action = body.get("action")
-    if action == "payoutQueryStatus":
-        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 8 * 3600))
-        envelope["controlNumbers"] = [
-            {"controlNumber": n.get("controlNumber"), "transactionDate": now, "status": "1",
-             "statusDesc": "Completed", "payTime": now, "cancelTime": "", "withdrawChannel": "GCash",
-             "referenceNo": "GC-RIE-1"}
-            for n in body.get("controlNumbers") or []
-        ]
-    elif action == "balanceQuery":
-        return json.dumps(envelope)[:-1] + ',"balance":726718.00}'
-    elif action in ("getReportPayout", "getReportCollection"):
-        return json.dumps({"totalTransaction": 0, "lastPage": True, "result": []})
-    return json.dumps(envelope)
-
-
-class FakeSkyPay:
-    """SkyPay's API on loopback, speaking its encrypted protocol (SPEC 13.1): takes text/plain
-    ciphertext, answers encrypted (skypay_answer), and keeps every body it was sent
-    (decrypted)."""
-
-    def __init__(self):
-        received = self.received = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length)
-                try:
-                    body = json.loads(decrypt(raw))
-                    answer = skypay_answer(body)
-                    body["contentType"] = self.headers.get("content-type")
-                    received.append(body)
-                except Exception:  # noqa: BLE001 - anything unreadable is recorded as such
-                    received.append({"unreadable": raw.decode("utf-8", "replace")})
-                    answer = json.dumps({"responseCode": "-1000",
-                                         "responseDescription": "Post context is not valid"})
-                answer = encrypt(answer.encode())
-                self.send_response(200)
-                self.send_header("content-type", "text/plain")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/payoutQueue"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class FakeEventBridge:
-    """EventBridge's PutEvents on loopback: accepts every entry and keeps it."""
-
-    def __init__(self):
-        entries = self.entries = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("content-length") or 0)
-                request = json.loads(self.rfile.read(length) or b"{}")
-                got = request.get("Entries") or []
-                entries.extend(got)
-                answer = json.dumps({"FailedEntryCount": 0,
-                                     "Entries": [{"EventId": f"e-{i}"} for i in range(len(got))]}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/x-amz-json-1.1")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def allowed_dynamodb_actions(logical_id):
@@ -585,7 +462,7 @@ def main():
 
         # --- payout-queue (SQS) -----------------------------------------------------------------
         print("payout-queue (events/payout-queue.json, an SQS event)")
-        skypay = FakeSkyPay()
+        skypay = FakeSkyPay(fakes.aes_key(ENCRYPTION_KEY))
         queue_env = function_env(ddb_url, 30)
         queue_env.update({"SKYPAY_API_URL": skypay.url, "SKYPAY_SENDER": SENDER,
                           "SKYPAY_API_TIMEOUT_SECONDS": "5", "SKYPAY_ENCRYPTION": "required",

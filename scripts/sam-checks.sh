@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 
 VENV=.venv-sam
 # Pinned. Bump deliberately: a new cfn-lint can bring new rules.
-SAM_PINS=(aws-sam-cli==1.170.0 cfn-lint==1.58.0)
-BUILD_PINS=(cargo-lambda==1.9.2 ziglang==0.15.2)
+source scripts/lib/pins.sh
+SAM_PINS=("$AWS_SAM_CLI_PIN" "$CFN_LINT_PIN")
+BUILD_PINS=("$CARGO_LAMBDA_PIN" "$ZIGLANG_PIN")
 
 install_only=false
 pins=("${SAM_PINS[@]}")
