@@ -11,6 +11,7 @@ use crate::ledger::{
     CancelOutcome, ContractRegistration, Ledger, Page, PayoutLookup, PayoutStatus, RegisterOutcome,
     WriteContext,
 };
+use crate::mask::{Name, Phone, Private};
 use crate::rules::{self, ControlNumber, NumberError};
 use crate::wire::{FieldError, Fields};
 
@@ -296,9 +297,9 @@ fn parse_contract(body: &[u8], config: &Config) -> Result<ContractRegistration, 
     Ok(ContractRegistration {
         contract_number,
         amount_due,
-        name,
-        address,
-        phone,
+        name: name.map(Name::from),
+        address: Private(address),
+        phone: phone.map(Phone::from),
     })
 }
 

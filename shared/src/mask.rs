@@ -1,8 +1,10 @@
 //! Masking of personal data for logs (SPEC section 11): phones, names and account numbers never
 //! reach a log in full.
 
-/// A value that holds personal data: Debug never shows it, whatever it is.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// A value that holds personal data: Debug never shows it, whatever it is. It serialises as
+/// the value itself (the loan system reads its own data in full).
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
 pub struct Private<T>(pub T);
 
 impl<T> std::fmt::Debug for Private<T> {
@@ -10,6 +12,76 @@ impl<T> std::fmt::Debug for Private<T> {
         f.write_str("<private>")
     }
 }
+
+impl<T> std::ops::Deref for Private<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Text that is personal data and has a mask: Debug shows the mask (so a type holding one can
+/// derive Debug), serialisation the text.
+macro_rules! masked_text {
+    ($(#[$doc:meta])* $name:ident, $mask:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Default, PartialEq, Eq, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The masked form, for a log line.
+            pub fn masked(&self) -> String {
+                $mask(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> $name {
+                $name(text)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> $name {
+                $name(text.to_owned())
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.masked())
+            }
+        }
+    };
+}
+
+masked_text!(
+    /// A phone number: Debug shows `0927*****95`.
+    Phone,
+    phone
+);
+masked_text!(
+    /// A person's name: Debug shows `C***,J***`.
+    Name,
+    name
+);
+masked_text!(
+    /// A bank account or e-wallet number: Debug shows `********7890`.
+    AccountNo,
+    account
+);
 
 /// Keeps the first four and last two characters of a phone: `0927*****95`.
 pub fn phone(text: &str) -> String {
@@ -52,6 +124,23 @@ fn keep_ends(text: &str, head: usize, tail: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masked_text_shows_its_mask_in_debug_and_itself_when_serialised() {
+        let phone = Phone::from("09270348095".to_owned());
+        assert_eq!(format!("{phone:?}"), "0927*****95");
+        assert_eq!(serde_json::to_string(&phone).unwrap(), "\"09270348095\"");
+        let name = Name::from("Cruz,Juan".to_owned());
+        assert_eq!(format!("{:?}", Some(name)), "Some(C***,J***)");
+        let account = AccountNo::from("001234567890".to_owned());
+        assert_eq!(format!("{account:?}"), "********7890");
+        assert_eq!(account.as_str(), "001234567890");
+        let private = Private(Some("1740 Mabini St".to_owned()));
+        assert_eq!(
+            serde_json::to_string(&private).unwrap(),
+            "\"1740 Mabini St\""
+        );
+    }
 
     #[test]
     fn private_values_never_reach_debug() {

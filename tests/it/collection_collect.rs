@@ -115,7 +115,7 @@ async fn the_seed_sample_sends_control_number_and_an_odd_phone() {
     assert_eq!(code, "1000");
     let c = contract(&t, &cn).await;
     let receipt = &c.receipts[0];
-    assert_eq!(receipt.phone, "6392210083333");
+    assert_eq!(receipt.phone.as_str(), "6392210083333");
     assert!(!receipt.phone_valid);
     assert_eq!(receipt.amount, "3400.00");
     assert_eq!(c.status, ContractStatus::Open);

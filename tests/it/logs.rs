@@ -178,10 +178,24 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
         contract_number: skypay::rules::ControlNumber::parse(&number(2), prefix).unwrap(),
         amount_due: skypay::rules::Amount::parse("1").unwrap(),
         name: Some("Lardizabal,Mary".into()),
-        address: Some("1740 Mabini St,Malate,Manila".into()),
+        address: skypay::mask::Private(Some("1740 Mabini St,Malate,Manila".into())),
         phone: Some("09171234567".into()),
     };
     shown.push(format!("{registration:?}"));
+    // What the ledger is handed to register: the canonical instruction, in full, is private.
+    let parsed = Instruction::parse(&instruction, prefix, chrono::Utc::now()).unwrap();
+    let new_payout = skypay::ledger::NewPayout {
+        control_number: skypay::rules::ControlNumber::parse(&number(3), prefix).unwrap(),
+        amount: parsed.amount.clone(),
+        channel: parsed.channel,
+        expires_at: chrono::Utc::now(),
+        instruction: skypay::mask::Private(parsed.canonical()),
+        status: skypay::ledger::PayoutStatus::Pending,
+        lease_seconds: Some(30),
+    };
+    let debug = format!("{new_payout:?}");
+    assert!(debug.contains("<private>"), "{debug}");
+    shown.push(debug);
     for text in &shown {
         for secret in secrets {
             assert!(!text.contains(secret), "{secret} shown by Debug: {text}");

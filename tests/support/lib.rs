@@ -436,7 +436,9 @@ impl TestGateway {
             amount: Amount::parse(&spec.amount).unwrap(),
             channel: PayoutChannel::from_code(spec.channel).unwrap(),
             expires_at: Utc::now() + spec.expires_in,
-            instruction: json!({"controlNumber": spec.control_number}).to_string(),
+            instruction: skypay::mask::Private(
+                json!({"controlNumber": spec.control_number}).to_string(),
+            ),
             status: spec.status,
             lease_seconds: None,
         };
@@ -490,9 +492,9 @@ impl TestGateway {
         let registration = skypay::ledger::ContractRegistration {
             contract_number: ControlNumber::parse(contract_number, &prefix).unwrap(),
             amount_due: Amount::parse(amount_due).unwrap(),
-            name: payer.map(|p| p.0.to_owned()),
-            address: payer.map(|p| p.1.to_owned()),
-            phone: payer.map(|p| p.2.to_owned()),
+            name: payer.map(|p| p.0.to_owned().into()),
+            address: skypay::mask::Private(payer.map(|p| p.1.to_owned())),
+            phone: payer.map(|p| p.2.to_owned().into()),
         };
         self.ledger()
             .register_contract(&registration, &WriteContext::new("setup"))

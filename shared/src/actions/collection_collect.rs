@@ -3,6 +3,7 @@
 use super::{Accepted, CallLog, contract_number_text, informational_phone};
 use crate::error::Rejection;
 use crate::ledger::{CollectOutcome, Collection, Ledger, WriteContext};
+use crate::mask::Phone;
 use crate::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
 use crate::wire::{FieldError, Fields};
 
@@ -35,8 +36,8 @@ impl CollectionCollect {
             collection: Collection {
                 contract_number,
                 amount,
-                phone,
-                phone_normalised,
+                phone: Phone::from(phone),
+                phone_normalised: phone_normalised.map(Phone::from),
                 receipt_number,
                 collected_time,
                 pay_channel,

@@ -18,7 +18,7 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, WriteContext, key_part};
-use crate::mask::{self, Private};
+use crate::mask::{Name, Phone, Private};
 use crate::rules::{Amount, ControlNumber, money};
 use crate::time::{self, SkyPayTime};
 
@@ -44,14 +44,14 @@ pub struct ContractPage {
 }
 
 /// A repayment a cashier took, as collectionCollect reports it. Debug masks the phone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Collection {
     pub contract_number: ControlNumber,
     pub amount: Amount,
     /// The phone as SkyPay sent it, and its normal form when it is valid (an informational
     /// field: a malformed one is recorded and flagged, SPEC section 3).
-    pub phone: String,
-    pub phone_normalised: Option<String>,
+    pub phone: Phone,
+    pub phone_normalised: Option<Phone>,
     pub receipt_number: String,
     pub collected_time: SkyPayTime,
     pub pay_channel: u32,
@@ -77,13 +77,13 @@ pub enum ContractStatus {
 
 /// `POST /admin/contracts` (SPEC 13.3: with the payer's name, address and phone, which
 /// collectionInquiry gives SkyPay for the regulator). Debug masks the payer.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ContractRegistration {
     pub contract_number: ControlNumber,
     pub amount_due: Amount,
-    pub name: Option<String>,
-    pub address: Option<String>,
-    pub phone: Option<String>,
+    pub name: Option<Name>,
+    pub address: Private<Option<String>>,
+    pub phone: Option<Phone>,
 }
 
 /// What collectionInquiry finds (SPEC 13.3).
@@ -115,7 +115,7 @@ pub enum RegisterOutcome {
 }
 
 /// A contract as the admin routes show it. Debug leaves out the name and phone.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractView {
     pub contract_number: String,
@@ -127,11 +127,11 @@ pub struct ContractView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overpaid_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Private<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<Phone>,
     /// How many receipts the contract holds in all.
     pub receipt_count: u32,
     /// One page of them (see [`Ledger::contract_page`]).
@@ -139,66 +139,19 @@ pub struct ContractView {
 }
 
 /// Debug masks the phone.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptView {
     pub receipt_number: String,
     pub pay_channel: u32,
     pub amount: String,
-    pub phone: String,
+    pub phone: Phone,
     pub phone_valid: bool,
     /// As SkyPay sent it, and the same instant in ISO 8601.
     pub collected_time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collected_time_at: Option<String>,
     pub recorded_at: String,
-}
-
-impl std::fmt::Debug for Collection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collection")
-            .field("contract_number", &self.contract_number)
-            .field("amount", &self.amount)
-            .field("phone", &mask::phone(&self.phone))
-            .field("receipt_number", &self.receipt_number)
-            .field("collected_time", &self.collected_time)
-            .field("pay_channel", &self.pay_channel)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for ContractRegistration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContractRegistration")
-            .field("contract_number", &self.contract_number)
-            .field("amount_due", &self.amount_due)
-            .field("name", &self.name.as_deref().map(mask::name))
-            .field("phone", &self.phone.as_deref().map(mask::phone))
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for ContractView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContractView")
-            .field("contract_number", &self.contract_number)
-            .field("status", &self.status)
-            .field("amount_due", &self.amount_due)
-            .field("collected_total", &self.collected_total)
-            .field("receipts", &self.receipts)
-            .finish_non_exhaustive()
-    }
-}
-
-impl std::fmt::Debug for ReceiptView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReceiptView")
-            .field("receipt_number", &self.receipt_number)
-            .field("pay_channel", &self.pay_channel)
-            .field("amount", &self.amount)
-            .field("phone", &mask::phone(&self.phone))
-            .finish_non_exhaustive()
-    }
 }
 
 impl Ledger {
@@ -226,7 +179,7 @@ impl Ledger {
             ("receiptNumber".to_owned(), s(&c.receipt_number)),
             ("payChannel".to_owned(), n(c.pay_channel)),
             ("amount".to_owned(), n(c.amount.value())),
-            ("phone".to_owned(), s(&c.phone)),
+            ("phone".to_owned(), s(c.phone.as_str())),
             (
                 "phoneValid".to_owned(),
                 AttributeValue::Bool(c.phone_normalised.is_some()),
@@ -248,7 +201,7 @@ impl Ledger {
             ),
         ]);
         if let Some(p) = &c.phone_normalised {
-            receipt.insert("phoneNormalised".to_owned(), s(p));
+            receipt.insert("phoneNormalised".to_owned(), s(p.as_str()));
         }
         let new_receipt = "attribute_not_exists(#pk)";
         let put = Put::builder()
@@ -348,9 +301,9 @@ impl Ledger {
                 ("now", s(ctx.now_text())),
                 ("zero", n(0)),
                 ("kind", s("contract")),
-                ("name", s(r.name.clone().unwrap_or_default())),
-                ("address", s(r.address.clone().unwrap_or_default())),
-                ("phone", s(r.phone.clone().unwrap_or_default())),
+                ("name", s(r.name.as_deref().unwrap_or_default())),
+                ("address", s(r.address.as_deref().unwrap_or_default())),
+                ("phone", s(r.phone.as_deref().unwrap_or_default())),
             ],
         );
         let result = self
@@ -419,7 +372,7 @@ impl Ledger {
                     receipt_number: item.s("receiptNumber").unwrap_or_default().to_owned(),
                     pay_channel: item.u32("payChannel").unwrap_or(0),
                     amount: money(item.decimal("amount").unwrap_or_default()),
-                    phone: item.s("phone").unwrap_or_default().to_owned(),
+                    phone: Phone::from(item.s("phone").unwrap_or_default().to_owned()),
                     phone_valid: item.bool("phoneValid").unwrap_or(false),
                     collected_time: item.s("collectedTime").unwrap_or_default().to_owned(),
                     collected_time_at: item.s("collectedTimeUtc").map(time::iso_of_stored),
@@ -437,9 +390,9 @@ impl Ledger {
             amount_due: due.map(money),
             collected_total: money(total),
             overpaid_by: due.filter(|d| total > *d).map(|d| money(total - d)),
-            name: meta.s("name").map(str::to_owned),
-            address: meta.s("address").map(str::to_owned),
-            phone: meta.s("phone").map(str::to_owned),
+            name: meta.s("name").map(|n| Name::from(n.to_owned())),
+            address: meta.s("address").map(|a| Private(a.to_owned())),
+            phone: meta.s("phone").map(|p| Phone::from(p.to_owned())),
             receipt_count: meta.u32("receiptCount").unwrap_or(0),
             receipts,
         };

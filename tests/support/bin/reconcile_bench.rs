@@ -79,10 +79,12 @@ async fn main() {
                 amount: Amount::new(Decimal::new(250_000, 2)).expect("amount"),
                 channel: PayoutChannel::from_code(6).expect("GCash"),
                 expires_at: Utc::now() + chrono::Duration::days(7),
-                instruction: json!({"controlNumber": n, "name": "Cruz,Juan",
-                    "phone": "09171234567", "amount": "2500.00", "withdrawChannel": 6,
-                    "accountNo": "09171234567"})
-                .to_string(),
+                instruction: skypay::mask::Private(
+                    json!({"controlNumber": n, "name": "Cruz,Juan",
+                        "phone": "09171234567", "amount": "2500.00", "withdrawChannel": 6,
+                        "accountNo": "09171234567"})
+                    .to_string(),
+                ),
                 status: PayoutStatus::Pending,
                 lease_seconds: Some(30),
             };

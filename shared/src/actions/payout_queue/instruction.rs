@@ -5,50 +5,38 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::config::Config;
-use crate::mask;
+use crate::mask::{AccountNo, Name, Phone, Private};
 use crate::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
 use crate::skypay_api;
 use crate::time::{self, SkyPayTime};
 use crate::wire::{FieldError, Fields};
 
-/// A validated payout instruction: payoutQueue's own field names and rules.
-#[derive(Clone, PartialEq, Eq)]
+/// A validated payout instruction: payoutQueue's own field names and rules. Its personal data
+/// is held in masked types, so Debug shows a name, a phone and an account number masked and the
+/// identity fields not at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instruction {
     pub control_number: Option<ControlNumber>,
-    pub name: String,
+    pub name: Name,
     /// Normalised to `0XXXXXXXXXX`.
-    pub phone: String,
+    pub phone: Phone,
     pub amount: Amount,
     pub channel: PayoutChannel,
-    pub account_no: Option<String>,
-    pub bank_no: Option<String>,
-    pub identification_id: Option<String>,
-    pub identification_type_id: Option<String>,
-    pub id_type: Option<String>,
-    pub idcard_pic_type: Option<String>,
-    pub idcard_pic_url: Option<String>,
-    pub birthday: Option<String>,
-    pub birth_place: Option<String>,
-    pub location: Option<String>,
+    pub account_no: Option<AccountNo>,
+    pub bank_no: Private<Option<String>>,
+    pub identification_id: Private<Option<String>>,
+    pub identification_type_id: Private<Option<String>>,
+    pub id_type: Private<Option<String>>,
+    pub idcard_pic_type: Private<Option<String>>,
+    pub idcard_pic_url: Private<Option<String>>,
+    pub birthday: Private<Option<String>>,
+    pub birth_place: Private<Option<String>>,
+    pub location: Private<Option<String>>,
     pub province_id: Option<u32>,
     pub city_id: Option<u32>,
     /// The loan's repayment contract (SPEC 13.2): stored, shown by payoutInquiry, never pushed.
     pub contract_number: Option<ControlNumber>,
     pub expires_at: Option<SkyPayTime>,
-}
-
-// Instructions carry names, phones and account numbers: Debug masks them.
-impl std::fmt::Debug for Instruction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instruction")
-            .field("control_number", &self.control_number)
-            .field("name", &mask::name(&self.name))
-            .field("phone", &mask::phone(&self.phone))
-            .field("amount", &self.amount)
-            .field("channel", &self.channel)
-            .field("account_no", &self.account_no.as_deref().map(mask::account))
-            .finish_non_exhaustive()
-    }
 }
 
 /// A field counts as carried when it holds anything but `null` or `""`.
@@ -179,20 +167,20 @@ impl Instruction {
         }
         Ok(Instruction {
             control_number,
-            name,
-            phone,
+            name: Name::from(name),
+            phone: Phone::from(phone),
             amount,
             channel,
-            account_no,
-            bank_no,
-            identification_id: optional("identificationId", 50)?,
-            identification_type_id: optional("identificationTypeId", 3)?,
-            id_type: optional("idType", 50)?,
-            idcard_pic_type: optional("idcardPicType", 50)?,
-            idcard_pic_url: optional("idcardPicUrl", 500)?,
-            birthday,
-            birth_place: optional("birthPlace", 250)?,
-            location: optional("location", 500)?,
+            account_no: account_no.map(AccountNo::from),
+            bank_no: Private(bank_no),
+            identification_id: Private(optional("identificationId", 50)?),
+            identification_type_id: Private(optional("identificationTypeId", 3)?),
+            id_type: Private(optional("idType", 50)?),
+            idcard_pic_type: Private(optional("idcardPicType", 50)?),
+            idcard_pic_url: Private(optional("idcardPicUrl", 500)?),
+            birthday: Private(birthday),
+            birth_place: Private(optional("birthPlace", 250)?),
+            location: Private(optional("location", 500)?),
             province_id: fields.integer("provinceId", 1, 99_999)?,
             city_id: fields.integer("cityId", 1, 99_999)?,
             contract_number: number("contractNumber")?,
@@ -214,19 +202,25 @@ impl Instruction {
             "controlNumber",
             self.control_number.as_ref().map(|c| c.as_str().to_owned()),
         );
-        put("name", Some(self.name.clone()));
-        put("phone", Some(self.phone.clone()));
+        put("name", Some(self.name.as_str().to_owned()));
+        put("phone", Some(self.phone.as_str().to_owned()));
         put("amount", Some(self.amount.two_decimals()));
-        put("accountNo", self.account_no.clone());
-        put("bankNo", self.bank_no.clone());
-        put("identificationId", self.identification_id.clone());
-        put("identificationTypeId", self.identification_type_id.clone());
-        put("idType", self.id_type.clone());
-        put("idcardPicType", self.idcard_pic_type.clone());
-        put("idcardPicUrl", self.idcard_pic_url.clone());
-        put("birthday", self.birthday.clone());
-        put("birthPlace", self.birth_place.clone());
-        put("location", self.location.clone());
+        put(
+            "accountNo",
+            self.account_no.as_ref().map(|a| a.as_str().to_owned()),
+        );
+        put("bankNo", self.bank_no.0.clone());
+        put("identificationId", self.identification_id.0.clone());
+        put(
+            "identificationTypeId",
+            self.identification_type_id.0.clone(),
+        );
+        put("idType", self.id_type.0.clone());
+        put("idcardPicType", self.idcard_pic_type.0.clone());
+        put("idcardPicUrl", self.idcard_pic_url.0.clone());
+        put("birthday", self.birthday.0.clone());
+        put("birthPlace", self.birth_place.0.clone());
+        put("location", self.location.0.clone());
         put("provinceId", self.province_id.map(|p| p.to_string()));
         put("cityId", self.city_id.map(|c| c.to_string()));
         put(

@@ -11,7 +11,7 @@ use crate::ledger::{
     CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
     PushOutcome, PushRecord, WriteContext,
 };
-use crate::mask;
+use crate::mask::Private;
 use crate::rules::{self, ControlNumber};
 use crate::skypay_client::{Answer, ClientError, SkyPayClient};
 use crate::wire::{FieldError, Fields};
@@ -166,7 +166,7 @@ impl PayoutQueue {
                 amount: instruction.amount,
                 channel: instruction.channel,
                 expires_at,
-                instruction: canonical.clone(),
+                instruction: Private(canonical.clone()),
                 status: if pushed {
                     PayoutStatus::Pending
                 } else {
@@ -186,7 +186,9 @@ impl PayoutQueue {
                         status,
                     }));
                 }
-                CreateOutcome::Exists(Some(existing)) if existing.instruction_text == canonical => {
+                CreateOutcome::Exists(Some(existing))
+                    if *existing.instruction_text == canonical =>
+                {
                     return self
                         .resubmit(&control_number, &instruction, existing, &ctx)
                         .await;
@@ -293,12 +295,12 @@ impl PayoutQueue {
             number = control_number.as_str(),
             attempt = attempts,
             channel = instruction.channel.code(),
-            name = mask::name(&instruction.name),
-            phone = mask::phone(&instruction.phone),
+            name = instruction.name.masked(),
+            phone = instruction.phone.masked(),
             accountNo = instruction
                 .account_no
-                .as_deref()
-                .map(mask::account)
+                .as_ref()
+                .map(|a| a.masked())
                 .unwrap_or_default(),
             skypayCode = code,
             skypayDescription = description,

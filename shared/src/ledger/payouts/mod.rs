@@ -42,6 +42,7 @@ use serde::Serialize;
 use super::item::{Item, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, key_part};
+use crate::mask::Private;
 use crate::rules::money;
 use crate::time::{self, SkyPayTime};
 
@@ -115,7 +116,7 @@ pub(crate) fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
 }
 
 /// A payout as the admin routes and the tests read it. Debug leaves out the instruction.
-#[derive(Clone, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PayoutView {
     pub control_number: String,
@@ -153,11 +154,11 @@ pub struct PayoutView {
     pub skypay_description: Option<String>,
     pub push_attempts: u32,
     pub created_at: String,
-    pub instruction: serde_json::Value,
+    pub instruction: Private<serde_json::Value>,
     pub events: Vec<EventView>,
     /// Internal: the canonical instruction, compared by value on a re-post.
     #[serde(skip)]
-    pub instruction_text: String,
+    pub instruction_text: Private<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -178,22 +179,6 @@ pub struct EventView {
     pub applied: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
-}
-
-impl std::fmt::Debug for PayoutView {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PayoutView")
-            .field("control_number", &self.control_number)
-            .field("status", &self.status)
-            .field("amount", &self.amount)
-            .field("withdraw_channel", &self.withdraw_channel)
-            .field("expires_at", &self.expires_at)
-            .field("anomaly", &self.anomaly)
-            .field("skypay_code", &self.skypay_code)
-            .field("push_attempts", &self.push_attempts)
-            .field("events", &self.events)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Ledger {
@@ -347,8 +332,10 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
         skypay_description: item.s("skypayDescription").map(str::to_owned),
         push_attempts: item.u32("pushAttempts").unwrap_or(0),
         created_at: time::iso_of_stored(item.s("createdAt").unwrap_or_default()),
-        instruction: serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
+        instruction: Private(
+            serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
+        ),
         events,
-        instruction_text,
+        instruction_text: Private(instruction_text),
     }))
 }

@@ -14,19 +14,20 @@ use crate::ledger::expr::bind;
 use crate::ledger::item::{Attributes, Item, n, s, ss};
 use crate::ledger::schema::{PARTITION_KEY, SORT_KEY};
 use crate::ledger::{Ledger, LedgerError, WriteContext, reconcile};
+use crate::mask::Private;
 use crate::rules::{Amount, ControlNumber, PayoutChannel};
 use crate::time::SkyPayTime;
 
 /// A payout to register (payout-queue). Debug leaves out the instruction (names, phones,
 /// account numbers).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct NewPayout {
     pub control_number: ControlNumber,
     pub amount: Amount,
     pub channel: PayoutChannel,
     pub expires_at: DateTime<Utc>,
     /// The validated instruction, canonical JSON: a re-post is compared with it by value.
-    pub instruction: String,
+    pub instruction: Private<String>,
     /// QUEUED for shop pickups; PENDING, with a push lease, for pushed channels.
     pub status: PayoutStatus,
     /// For pushed channels: how long this call holds the right to push.
@@ -81,18 +82,6 @@ pub enum PushOutcome {
     },
 }
 
-impl std::fmt::Debug for NewPayout {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewPayout")
-            .field("control_number", &self.control_number)
-            .field("amount", &self.amount)
-            .field("channel", &self.channel)
-            .field("expires_at", &self.expires_at)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Ledger {
     /// Registers a payout: one conditional `PutItem` (the control number must be new).
     pub async fn create_payout(
@@ -120,7 +109,7 @@ impl Ledger {
                 "expiresAtText".to_owned(),
                 s(SkyPayTime::from_utc(expires).text),
             ),
-            ("instruction".to_owned(), s(&payout.instruction)),
+            ("instruction".to_owned(), s(payout.instruction.as_str())),
             ("createdAt".to_owned(), s(ctx.now_text())),
             ("updatedAt".to_owned(), s(ctx.now_text())),
             ("requestId".to_owned(), s(&ctx.request_id)),
