@@ -186,7 +186,7 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
     let parsed = Instruction::parse(&instruction, prefix, chrono::Utc::now()).unwrap();
     let new_payout = skypay::ledger::NewPayout {
         control_number: skypay::rules::ControlNumber::parse(&number(3), prefix).unwrap(),
-        amount: parsed.amount.clone(),
+        amount: parsed.amount,
         channel: parsed.channel,
         expires_at: chrono::Utc::now(),
         instruction: skypay::mask::Private(parsed.canonical()),
