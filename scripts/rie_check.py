@@ -21,17 +21,18 @@ import json
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts", "lib"))
 import fakes  # noqa: E402 - the fakes shared with bench/bench.py
+import processes  # noqa: E402 - the processes and the RIE runner, shared with bench/bench.py
 from fakes import FakeEventBridge, FakeSkyPay  # noqa: E402
+from processes import Rie, free_port, log_text, spawn, stop_all  # noqa: E402
 TABLE = "skypay-ledger"
 USER = "AppName@skypay"
 # SkyPay's sample key: what the events in events/ carry.
@@ -71,69 +72,6 @@ class Checks:
         return ok
 
 
-class Processes:
-    """Every process started here, each in its own process group, stopped in reverse order."""
-
-    def __init__(self, log_dir):
-        self.log_dir = log_dir
-        self.running = []
-
-    def start(self, name, argv, env):
-        log_path = os.path.join(self.log_dir, f"{name}.log")
-        log = open(log_path, "wb")
-        proc = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=ROOT,
-        )
-        self.running.append((name, proc, log))
-        # For scripts/rie-check.sh's trap, should this script die before its own cleanup.
-        with open(os.path.join(self.log_dir, "pids"), "a") as pids:
-            pids.write(f"{proc.pid}\n")
-        return proc, log_path
-
-    def stop(self, proc):
-        for i, (_, p, log) in enumerate(self.running):
-            if p is proc:
-                _terminate(p)
-                log.close()
-                del self.running[i]
-                return
-
-    def stop_all(self):
-        while self.running:
-            _, p, log = self.running.pop()
-            _terminate(p)
-            log.close()
-
-
-def _terminate(proc):
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=5)
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http(method, url, body=None, timeout=30, headers=None):
     """(status, body bytes); HTTP error statuses are answers too."""
     data = None
@@ -151,7 +89,8 @@ def http(method, url, body=None, timeout=30, headers=None):
         return e.code, e.read()
 
 
-def wait_until(what, ready, proc, log_path, seconds=60):
+def wait_until(what, ready, proc, seconds=60):
+    log_path = proc.log_paths[1]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -163,16 +102,6 @@ def wait_until(what, ready, proc, log_path, seconds=60):
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} not ready after {seconds} s; see {log_path}")
-
-
-def port_open(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-
-
-def read_log(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
 
 
 def allowed_dynamodb_actions(logical_id):
@@ -215,33 +144,26 @@ def function_env(ddb_url, timeout_seconds):
 
 
 class Emulator:
-    """aws-lambda-rie running one bootstrap."""
+    """aws-lambda-rie running one bootstrap (processes.Rie), answers parsed as JSON."""
 
-    def __init__(self, procs, rie, name, bootstrap, env):
-        self.procs = procs
-        self.port = free_port()
-        runtime_api = free_port()
-        env = dict(env, AWS_LAMBDA_FUNCTION_NAME=name)
-        argv = [
-            rie,
-            "--runtime-interface-emulator-address",
-            f"127.0.0.1:{self.port}",
-            "--runtime-api-address",
-            f"127.0.0.1:{runtime_api}",
-            bootstrap,
-        ]
-        self.proc, self.log_path = procs.start(f"rie-{name}", argv, env)
-        wait_until(f"aws-lambda-rie for {name}", lambda: port_open(self.port), self.proc, self.log_path)
+    def __init__(self, rie, name, bootstrap, env):
+        self.rie = Rie(rie, [bootstrap], dict(env, AWS_LAMBDA_FUNCTION_NAME=name),
+                       name=f"rie-{name}", cwd=ROOT)
+        self.log_path = processes.LOG_DIR / f"rie-{name}.err"
 
-    def invoke(self, event_bytes, timeout=60):
-        status, body = http("POST", f"http://127.0.0.1:{self.port}{INVOKE_PATH}", event_bytes, timeout)
+    def invoke(self, event_bytes):
+        status, body, _ = self.rie.invoke(event_bytes)
         try:
             return status, json.loads(body)
         except ValueError:
             return status, {"unparsed": body.decode("utf-8", "replace")}
 
+    def output(self):
+        """Everything RIE and the bootstrap wrote."""
+        return log_text(self.rie.proc)
+
     def stop(self):
-        self.procs.stop(self.proc)
+        self.rie.stop()
 
 
 def envelope_code(answer):
@@ -268,13 +190,14 @@ def main():
     parser.add_argument("--logs", required=True)
     args = parser.parse_args()
     os.makedirs(args.logs, exist_ok=True)
+    processes.LOG_DIR = Path(args.logs)
+    processes.PID_FILE = Path(args.logs) / "pids"
 
     checks = Checks()
-    procs = Processes(args.logs)
     skypay = None
 
     def on_signal(signum, _frame):
-        procs.stop_all()
+        stop_all()
         sys.exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_signal)
@@ -286,8 +209,9 @@ def main():
         ddb_url = f"http://127.0.0.1:{ddb_port}"
         env = base_env()
         env["AWS_REGION"] = "ap-southeast-1"
-        proc, log = procs.start("ddb-local", [args.ddb_local, "--listen", f"127.0.0.1:{ddb_port}"], env)
-        wait_until("ddb-local", lambda: http("GET", f"{ddb_url}/__counts")[0] == 200, proc, log)
+        proc = spawn([args.ddb_local, "--listen", f"127.0.0.1:{ddb_port}"], log_name="ddb-local",
+                     env=env, cwd=ROOT)
+        wait_until("ddb-local", lambda: http("GET", f"{ddb_url}/__counts")[0] == 200, proc)
         print(f"ddb-local: {ddb_url} (table {TABLE})")
 
         def counts():
@@ -304,12 +228,11 @@ def main():
         local = f"http://127.0.0.1:{local_port}"
         env = base_env()
         env.update({"AWS_REGION": "ap-southeast-1", "TABLE_NAME": TABLE})
-        proc, log = procs.start(
-            "skypay-local",
+        proc = spawn(
             [args.skypay_local, "--listen", f"127.0.0.1:{local_port}", "--dynamodb-endpoint", ddb_url],
-            env,
+            log_name="skypay-local", env=env, cwd=ROOT,
         )
-        wait_until("skypay-local", lambda: http("GET", f"{local}/healthz")[0] == 200, proc, log)
+        wait_until("skypay-local", lambda: http("GET", f"{local}/healthz")[0] == 200, proc)
         print(f"skypay-local: {local} (seeding)")
         seeds = [
             ("/admin/payouts", {"controlNumber": PICKUP, "name": "Cruz,Juan", "phone": "09171234567",
@@ -349,7 +272,7 @@ def main():
         def invoke_once(name, logical_id, event_name, expected, requests, env=http_env):
             """One bootstrap under the emulator: each expected code in turn, then its requests."""
             reset_counts()
-            rie = Emulator(procs, args.rie, name, os.path.join(args.bins, name), env)
+            rie = Emulator(args.rie, name, os.path.join(args.bins, name), env)
             answers = []
             for code in expected:
                 status, answer = rie.invoke(event(event_name))
@@ -374,7 +297,7 @@ def main():
         # --- payout-payout ----------------------------------------------------------------------
         print("payout-payout (events/payout-payout.json)")
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-payout", os.path.join(args.bins, "payout-payout"), http_env)
+        rie = Emulator(args.rie, "payout-payout", os.path.join(args.bins, "payout-payout"), http_env)
         for expected in ("1000", "-1026"):
             status, answer = rie.invoke(event("payout-payout"))
             code = envelope_code(answer)
@@ -389,7 +312,7 @@ def main():
         print("payout-inquiry (events/encrypted/payout-inquiry.json, SKYPAY_ENCRYPTION=required)")
         sealed_env = dict(http_env, SKYPAY_ENCRYPTION="required", SKYPAY_ENCRYPTION_KEY=ENCRYPTION_KEY)
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-inquiry-encrypted",
+        rie = Emulator(args.rie, "payout-inquiry-encrypted",
                        os.path.join(args.bins, "payout-inquiry"), sealed_env)
         status, answer = rie.invoke(event("encrypted/payout-inquiry"))
         try:
@@ -421,7 +344,7 @@ def main():
         # --- collection-collect -----------------------------------------------------------------
         print("collection-collect (events/collection-collect.json)")
         reset_counts()
-        rie = Emulator(procs, args.rie, "collection-collect",
+        rie = Emulator(args.rie, "collection-collect",
                        os.path.join(args.bins, "collection-collect"), http_env)
         for expected in ("1000", "-1015"):
             status, answer = rie.invoke(event("collection-collect"))
@@ -439,7 +362,7 @@ def main():
         # --- payout-queue-payout ----------------------------------------------------------------
         print("payout-queue-payout (events/payout-queue-payout.json)")
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-queue-payout",
+        rie = Emulator(args.rie, "payout-queue-payout",
                        os.path.join(args.bins, "payout-queue-payout"), http_env)
         status, answer = rie.invoke(event("payout-queue-payout"))
         code = envelope_code(answer)
@@ -468,7 +391,7 @@ def main():
                           "SKYPAY_API_TIMEOUT_SECONDS": "5", "SKYPAY_ENCRYPTION": "required",
                           "SKYPAY_ENCRYPTION_KEY": ENCRYPTION_KEY})
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-queue", os.path.join(args.bins, "payout-queue"), queue_env)
+        rie = Emulator(args.rie, "payout-queue", os.path.join(args.bins, "payout-queue"), queue_env)
         status, answer = rie.invoke(event("payout-queue"))
         checks.check("payout-queue: batchItemFailures is empty",
                      status == 200 and isinstance(answer, dict) and answer.get("batchItemFailures") == [],
@@ -498,7 +421,7 @@ def main():
         api_env = dict(function_env(ddb_url, 30), SKYPAY_API_URL=skypay.url, SKYPAY_SENDER=SENDER,
                        SKYPAY_API_TIMEOUT_SECONDS="5", PAYOUT_QUEUE_URL="http://127.0.0.1:9/queue")
         reset_counts()
-        rie = Emulator(procs, args.rie, "partner-api", os.path.join(args.bins, "partner-api"), api_env)
+        rie = Emulator(args.rie, "partner-api", os.path.join(args.bins, "partner-api"), api_env)
         steps = [("partner-api-register-payout", 201, "QUEUED"), ("partner-api-get-payout", 200, "QUEUED"),
                  ("partner-api-cancel-payout", 200, "CANCELLED"), ("partner-api-get-payout", 200, "CANCELLED"),
                  ("partner-api-register-contract", 201, "OPEN")]
@@ -523,7 +446,7 @@ def main():
         events_env = dict(function_env(ddb_url, 60), EVENT_BUS_NAME="skypay-ledger",
                           AWS_ENDPOINT_URL_EVENTBRIDGE=bus.url)
         reset_counts()
-        rie = Emulator(procs, args.rie, "ledger-events", os.path.join(args.bins, "ledger-events"), events_env)
+        rie = Emulator(args.rie, "ledger-events", os.path.join(args.bins, "ledger-events"), events_env)
         status, answer = rie.invoke(event("ledger-events"))
         rie.stop()
         bus.close()
@@ -571,7 +494,7 @@ def main():
                      f"{status} {body[:200]!r}")
         reconcile_env = dict(queue_env, AWS_LAMBDA_FUNCTION_TIMEOUT="900")
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-reconcile",
+        rie = Emulator(args.rie, "payout-reconcile",
                        os.path.join(args.bins, "payout-reconcile"), reconcile_env)
         before = len(skypay.received)
         status, answer = rie.invoke(event("payout-reconcile"))
@@ -592,7 +515,7 @@ def main():
         checks.check(f"ledger: {RECONCILED} is PAID, by an event with source payoutQueryStatus",
                      reconciled.get("status") == "PAID" and sources == ["payoutQueryStatus"],
                      f"{reconciled}")
-        output = read_log(rie.log_path)
+        output = rie.output()
         emf = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
         checks.check("payout-reconcile: its log line is CloudWatch EMF with the balance",
                      len(emf) == 1 and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SkyPayGateway"
@@ -613,14 +536,14 @@ def main():
         broken_env = dict(http_env)
         del broken_env["SKYPAY_AUTH_KEYS"]
         reset_counts()
-        rie = Emulator(procs, args.rie, "payout-payout-no-keys",
+        rie = Emulator(args.rie, "payout-payout-no-keys",
                        os.path.join(args.bins, "payout-payout"), broken_env)
-        status, answer = rie.invoke(event("payout-payout"), timeout=30)
+        status, answer = rie.invoke(event("payout-payout"))
         checks.check(f"no SKYPAY_AUTH_KEYS: the invocation fails, no envelope ({status} {answer})",
                      envelope_code(answer) is None)
         time.sleep(0.5)
         rie.stop()
-        output = read_log(rie.log_path)
+        output = rie.output()
         checks.check("no SKYPAY_AUTH_KEYS: the init error names SKYPAY_AUTH_KEYS",
                      "SKYPAY_AUTH_KEYS is not set" in output,
                      f"see {rie.log_path}")
@@ -628,7 +551,7 @@ def main():
     except Exception as e:  # noqa: BLE001 - any failure of the harness is a failed check
         checks.check("harness", False, f"{type(e).__name__}: {e}")
     finally:
-        procs.stop_all()
+        stop_all()
         if skypay is not None:
             skypay.close()
 
