@@ -29,7 +29,6 @@ import os
 import platform
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -1482,12 +1481,7 @@ def main():
                         help="only section 7: payout-payout beside the Rust and Python peers (and the floor)")
     args = parser.parse_args()
 
-    def interrupted(signum, _frame):
-        stop_all()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, interrupted)
-    signal.signal(signal.SIGINT, interrupted)
+    processes.stop_on_signals()
     try:
         if args.peers:
             if not args.skip_build:

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import sys
 import time
 import urllib.error
@@ -196,12 +195,7 @@ def main():
     checks = Checks()
     skypay = None
 
-    def on_signal(signum, _frame):
-        stop_all()
-        sys.exit(128 + signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    processes.stop_on_signals()
 
     try:
         # --- DynamoDB API on loopback ---------------------------------------------------------

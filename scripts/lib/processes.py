@@ -16,6 +16,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -116,6 +117,17 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
             time.sleep(0.0005)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT stop every process started here, then exit with 128 + the signal."""
+
+    def handler(signum, _frame):
+        stop_all()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def log_text(proc: subprocess.Popen) -> str:
