@@ -101,5 +101,23 @@ fn handler(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, handler);
+/// What the metrics in each call's log line cost (the `_aws` member): built from the general
+/// EMF serialiser, and as the gateway builds it (the constant part serialised once).
+fn call_line_metrics(c: &mut Criterion) {
+    use skypay::metrics;
+    c.bench_function("emf_metadata_general", |b| {
+        b.iter(|| {
+            metrics::metadata(
+                &metrics::CALL_DIMENSIONS,
+                &metrics::CALL_METRICS,
+                chrono::Utc::now(),
+            )
+        })
+    });
+    c.bench_function("emf_metadata_call", |b| {
+        b.iter(|| metrics::call_metadata(chrono::Utc::now()))
+    });
+}
+
+criterion_group!(benches, handler, call_line_metrics);
 criterion_main!(benches);

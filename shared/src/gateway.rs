@@ -280,16 +280,12 @@ fn log_line(
     let warnings = log.warnings.join("; ");
     // The same line is the call's CloudWatch metrics (EMF): `action`, `responseCode` and
     // `api` are its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.
-    let emf = metrics::metadata(
-        &metrics::CALL_DIMENSIONS,
-        &metrics::CALL_METRICS,
-        Utc::now(),
-    );
     let ledger_failures = u64::from(matches!(outcome, Err(Rejection::Ledger(_))));
     macro_rules! call_line {
         ($level:ident, $($rest:tt)+) => {
             tracing::$level!(
-                _aws = emf.as_str(),
+                // Built only when the line is written (tracing evaluates fields then).
+                _aws = metrics::call_metadata(Utc::now()).as_str(),
                 api = metrics::CALL_API,
                 action = action.name(),
                 number = subject,
