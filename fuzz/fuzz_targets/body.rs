@@ -13,7 +13,11 @@
 //! - the encrypted reply decrypts to the same envelope, and an encrypted body is admitted
 //!   exactly like the same body sent in clear;
 //! - a payout instruction's canonical form parses back to the same instruction;
-//! - descriptions past authentication never contain the key.
+//! - descriptions past authentication never contain the key;
+//! - read as SkyPay's answers to our own calls (payoutQueryStatus, balanceQuery, the daily
+//!   reports: payout-reconcile's readers), a body never panics, a status answer becomes at most
+//!   the callback SPEC 13.6's table maps it to, a balance is an exact decimal, a report row has
+//!   a number and an amount.
 
 #![no_main]
 
@@ -24,8 +28,10 @@ use skypay::actions::payout_queue::Instruction;
 use skypay::actions::{Accepted, CallLog, Request};
 use skypay::config::{Defaults, Source};
 use skypay::crypto::{self, Key};
-use skypay::ledger::EventEffect;
+use skypay::ledger::{EventEffect, EventSource};
+use skypay::reconcile::status;
 use skypay::rules::{ControlNumber, Prefix};
+use skypay::skypay_api;
 use skypay::wire::{Fields, MAX_BODY_BYTES, Transport};
 use skypay::{Action, Admission, Config, Rejection, ResponseCode};
 
@@ -175,7 +181,55 @@ fuzz_target!(|data: &[u8]| {
             check_description(code, &description);
         }
     }
+
+    check_skypay_answers(&fields);
 });
+
+/// The same body as SkyPay's answer to one of our calls (payout-reconcile's readers).
+fn check_skypay_answers(fields: &Fields) {
+    if let Ok(answers) = skypay_api::read_status_answer(fields) {
+        for answer in &answers {
+            assert!(!answer.control_number.is_empty());
+            match (answer.status, status::event_of(answer)) {
+                (_, None) => {}
+                (Some(code), Some(event)) => {
+                    let expected = match code {
+                        1 => (EventEffect::Paid, "2"),
+                        2 => (EventEffect::Uploaded, "1"),
+                        3 => (EventEffect::Cancelled, "3"),
+                        4 => (EventEffect::Failed, "4"),
+                        other => panic!("status {other} became an event: {event:?}"),
+                    };
+                    assert_eq!(
+                        (event.effect, event.pay_type.as_str()),
+                        (Some(expected.0), expected.1)
+                    );
+                    assert_eq!(event.source, EventSource::Query);
+                    assert_eq!(event.control_number, answer.control_number);
+                    if code == 3 {
+                        assert!(answer.cancel_time.as_deref().is_some_and(|t| !t.is_empty()));
+                    }
+                }
+                (None, Some(event)) => panic!("no status, yet an event: {event:?}"),
+            }
+        }
+    }
+    if let Ok(balance) = skypay_api::read_balance(fields) {
+        // Any exact decimal (0, negative, above an amount's maximum), written back plainly.
+        let text = balance.to_string();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.'),
+            "{text}"
+        );
+    }
+    if let Ok(page) = skypay_api::read_report(fields) {
+        for row in &page.rows {
+            assert!(!row.control_no.is_empty());
+            assert!(is_money(&row.amount.to_string()), "{}", row.amount);
+        }
+    }
+}
 
 /// What an admitted request holds satisfies the SPEC's field rules.
 fn check_request(request: &Request) {
@@ -188,7 +242,11 @@ fn check_request(request: &Request) {
         Request::PayoutInquiry(call) => assert_number(call.control_number.as_str()),
         Request::CollectionInquiry(call) => {
             assert_number(call.contract_number.as_str());
-            assert!(is_money(&call.amount.value().to_string()), "{}", call.amount);
+            assert!(
+                is_money(&call.amount.value().to_string()),
+                "{}",
+                call.amount
+            );
         }
         Request::CollectionCollect(call) => {
             let c = &call.collection;
@@ -259,9 +317,7 @@ fn check_reply(
     outcome: &Result<Accepted, Rejection>,
     now: DateTime<Utc>,
 ) {
-    let (code, reply) = setup
-        .plain
-        .reply(action, outcome, Transport::Plain, now);
+    let (code, reply) = setup.plain.reply(action, outcome, Transport::Plain, now);
     assert_eq!(reply.status, 200);
     assert_eq!(reply.content_type, "application/json");
     let body = reply.body;

@@ -137,6 +137,18 @@ pub fn money(value: Decimal) -> String {
     v.to_string()
 }
 
+/// Any exact decimal, with an amount's notation rules but none of its range: a balance, which
+/// may be 0, negative or above an amount's maximum. `json_number`: the text of a JSON number
+/// (an exponent allowed), else of a string (plain notation only).
+pub fn exact_decimal(text: &str, json_number: bool) -> Option<Decimal> {
+    let notation = if json_number {
+        Notation::JsonNumber
+    } else {
+        Notation::Plain
+    };
+    parse_decimal(text, notation)
+}
+
 /// Plain decimal notation, or for a JSON number optionally with an exponent. `rust_decimal`'s
 /// own parser is more forgiving (underscores, a leading `+`), so the shape is checked first.
 fn parse_decimal(text: &str, notation: Notation) -> Option<Decimal> {

@@ -177,16 +177,17 @@ pub fn read_status_answer(fields: &Fields) -> Result<Vec<StatusAnswer>, AnswerEr
         .collect())
 }
 
-/// balanceQuery's balance: `balance` in SkyPay's sample, `Balance` in its table.
+/// balanceQuery's balance: `balance` in SkyPay's sample, `Balance` in its table. Any exact
+/// decimal: an empty account (0.00) is the answer the low-balance alarm exists for, and a
+/// lender's float may be larger than any single amount.
 pub fn read_balance(fields: &Fields) -> Result<Decimal, AnswerError> {
     success(fields)?;
-    let amount = match fields.amount("balance")? {
-        Some(a) => a,
+    match fields.decimal("balance")? {
+        Some(balance) => Ok(balance),
         None => fields
-            .amount("Balance")?
-            .ok_or_else(|| AnswerError::Malformed("no balance".to_owned()))?,
-    };
-    Ok(amount.value())
+            .decimal("Balance")?
+            .ok_or_else(|| AnswerError::Malformed("no balance".to_owned())),
+    }
 }
 
 /// One row of a daily report (the phone SkyPay includes is not kept).
@@ -277,6 +278,36 @@ mod tests {
             read_status_answer(&fields(r#"{"responseCode":"1000"}"#)),
             Err(AnswerError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_balance_may_be_zero_or_larger_than_any_amount_but_never_a_guess() {
+        for (answer, balance) in [
+            (r#"{"responseCode":"1000","balance":0}"#, "0"),
+            (r#"{"responseCode":"1000","balance":"0.00"}"#, "0.00"),
+            (
+                r#"{"responseCode":"1000","balance":250000000.50}"#,
+                "250000000.50",
+            ),
+            (r#"{"responseCode":"1000","balance":-12.5}"#, "-12.5"),
+        ] {
+            let read = read_balance(&fields(answer)).unwrap();
+            assert_eq!(read, balance.parse::<Decimal>().unwrap(), "{answer}");
+        }
+        for answer in [
+            r#"{"responseCode":"1000","balance":"1e3"}"#,
+            r#"{"responseCode":"1000","balance":"lots"}"#,
+            r#"{"responseCode":"1000","balance":true}"#,
+            r#"{"responseCode":"1000"}"#,
+        ] {
+            assert!(
+                matches!(
+                    read_balance(&fields(answer)),
+                    Err(AnswerError::Malformed(_))
+                ),
+                "{answer}"
+            );
+        }
     }
 
     #[test]

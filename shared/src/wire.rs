@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
@@ -128,17 +129,16 @@ impl Fields {
         if body.len() > max_bytes {
             return Err(BodyError::TooLarge);
         }
-        let text = text_of(body)?;
-        if text.is_empty() {
-            return Err(BodyError::Empty);
-        }
+        let text = non_empty(text_of(body)?)?;
         match encryption {
             Encryption::Off => Fields::parse(text),
             Encryption::Auto(_) if looks_like_object => Fields::parse(text),
             Encryption::Required(_) if looks_like_object => Err(BodyError::EncryptionRequired),
             Encryption::Auto(key) | Encryption::Required(key) => {
                 let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
-                Fields::parse(text_of(&plain)?)
+                // The same rules inside the AES layer as outside: an encrypted empty body is
+                // an empty body (a finding of the fuzz target).
+                Fields::parse(non_empty(text_of(&plain)?)?)
             }
         }
     }
@@ -321,6 +321,19 @@ impl Fields {
             .map_err(|rule| FieldError::new(field, rule))
     }
 
+    /// Any exact decimal (a balance): a string in plain notation or a JSON number, no range.
+    pub fn decimal(&self, field: &'static str) -> Result<Option<Decimal>, FieldError> {
+        let parsed = match self.member(field) {
+            Member::Absent => return Ok(None),
+            Member::Text(s) => rules::exact_decimal(&s, false),
+            Member::Number(s) => rules::exact_decimal(&s, true),
+            Member::Other => None,
+        };
+        parsed
+            .map(Some)
+            .ok_or_else(|| FieldError::new(field, "must be a decimal number"))
+    }
+
     pub fn required_amount(&self, field: &'static str) -> Result<Amount, FieldError> {
         self.amount(field)?.ok_or(FieldError::missing(field))
     }
@@ -387,6 +400,15 @@ impl<'de> Visitor<'de> for TopObject {
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Err(not_an_object())
+    }
+}
+
+/// A body's text, refused when there is none.
+fn non_empty(text: &str) -> Result<&str, BodyError> {
+    if text.is_empty() {
+        Err(BodyError::Empty)
+    } else {
+        Ok(text)
     }
 }
 
@@ -521,7 +543,6 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal::Decimal;
 
     fn parse(text: &str) -> Result<Fields, BodyError> {
         Fields::decode(text.as_bytes(), &Encryption::Off).0
@@ -631,6 +652,25 @@ mod tests {
         let (fields, transport) = Fields::decode(sealed.as_bytes(), &Encryption::Auto(key));
         assert!(fields.unwrap().contains("a"));
         assert_eq!(transport, Transport::Encrypted);
+    }
+
+    /// An empty body is the same refusal in clear and inside the AES layer (and so the same
+    /// 2001 description): a finding of the fuzz target.
+    #[test]
+    fn an_encrypted_empty_body_is_an_empty_body() {
+        let key = crate::crypto::derive_key(b"k");
+        for padded in ["", "  ", "\u{feff}"] {
+            let sealed = crate::crypto::encrypt(&key, padded.as_bytes());
+            let (fields, _) = Fields::decode(sealed.as_bytes(), &Encryption::Required(key.clone()));
+            assert!(
+                matches!(fields, Err(BodyError::Empty)),
+                "{padded:?}: {fields:?}"
+            );
+        }
+        assert!(matches!(
+            Fields::decode(b"", &Encryption::Off).0,
+            Err(BodyError::Empty)
+        ));
     }
 
     /// SPEC 13.1: with a key, whatever was taken as ciphertext is answered encrypted, even when
