@@ -11,7 +11,8 @@
 //! - the envelope is a JSON object starting with `responseTime`, `responseCode`,
 //!   `responseDescription`, all strings, `responseTime` as `yyyy-MM-dd HH:mm:ss.ffff`;
 //! - the encrypted reply decrypts to the same envelope, and an encrypted body is admitted
-//!   exactly like the same body sent in clear;
+//!   exactly like the same body sent in clear (a body refusal: the same code, the one 2001
+//!   text of the AES layer);
 //! - a payout instruction's canonical form parses back to the same instruction;
 //! - descriptions past authentication never contain the key;
 //! - read as SkyPay's answers to our own calls (payoutQueryStatus, balanceQuery, the daily
@@ -27,7 +28,7 @@ use serde_json::Value;
 use skypay::actions::payout_queue::Instruction;
 use skypay::actions::{Accepted, CallLog, Request};
 use skypay::config::{Defaults, Source};
-use skypay::crypto::{self, Key};
+use skypay::crypto::{self, Key, KeySlot};
 use skypay::ledger::{EventEffect, EventSource};
 use skypay::reconcile::status;
 use skypay::rules::{ControlNumber, Prefix};
@@ -127,17 +128,20 @@ fuzz_target!(|data: &[u8]| {
         check_reply(setup, action, &outcome, reply_time);
 
         // The AES layer: under `auto` a body that looks like an object is admitted exactly as
-        // in clear; the same body encrypted is admitted as the clear one, and answered
-        // encrypted.
+        // in clear; a body that begins with `{` is answered in clear even under `required`
+        // (SPEC 14.7: its sender cannot read AES); anything else is answered encrypted; the
+        // same body encrypted is admitted as the clear one.
         let auto = setup.auto.admit(action, data, &mut CallLog::default());
+        let required = setup.required.admit(action, data, &mut CallLog::default());
         if looks_like_object(data) {
             assert_eq!(auto.request.is_ok(), admitted.request.is_ok());
             assert_eq!(auto.transport, Transport::Plain);
+            assert_eq!(required.transport, Transport::Plain);
+            assert!(required.request.is_err());
         } else {
-            assert_eq!(auto.transport, Transport::Encrypted);
+            assert_eq!(auto.transport, Transport::Encrypted(KeySlot::First));
+            assert_eq!(required.transport, Transport::Encrypted(KeySlot::First));
         }
-        let required = setup.required.admit(action, data, &mut CallLog::default());
-        assert_eq!(required.transport, Transport::Encrypted);
         encrypted_body_is_admitted_like_plain(setup, action, data, &admitted.request);
     }
 
@@ -337,9 +341,10 @@ fn check_reply(
     assert!(body.starts_with(r#"{"responseTime":""#), "{body}");
     assert!(Fields::parse(&body).is_ok(), "{body}");
 
-    let (_, encrypted) = setup
-        .required
-        .reply(action, outcome, Transport::Encrypted, now);
+    let (_, encrypted) =
+        setup
+            .required
+            .reply(action, outcome, Transport::Encrypted(KeySlot::First), now);
     assert_eq!(encrypted.content_type, "text/plain");
     let plain = crypto::decrypt(&setup.key, &encrypted.body).expect("the reply decrypts");
     assert_eq!(plain, body.as_bytes());
@@ -377,9 +382,14 @@ fn encrypted_body_is_admitted_like_plain(
     let sealed = setup
         .required
         .admit(action, ciphertext.as_bytes(), &mut CallLog::default());
-    assert_eq!(sealed.transport, Transport::Encrypted);
+    assert_eq!(sealed.transport, Transport::Encrypted(KeySlot::First));
     match (clear, &sealed.request) {
         (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+        // Inside the AES layer every body failure is the one 2001 text (SPEC 14.4): the codes
+        // agree, the descriptions may not.
+        (Err(a), Err(b)) if a.response(action).0 == ResponseCode::BodyInvalid => {
+            assert_eq!(b.response(action).0, ResponseCode::BodyInvalid);
+        }
         (Err(a), Err(b)) => assert_eq!(a.response(action), b.response(action)),
         (a, b) => panic!(
             "in clear {:?}, encrypted {:?}",

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::Key;
+use crate::crypto::{Key, Keys};
 use crate::rules::Prefix;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
@@ -93,23 +93,29 @@ impl fmt::Debug for AuthKeys {
     }
 }
 
-/// SPEC section 2's optional AES layer.
+/// SPEC section 2's optional AES layer, with one or two live keys (SPEC 14.4).
 #[derive(Clone, Debug)]
 pub enum Encryption {
     /// Plain JSON only.
     Off,
     /// Plain JSON, or an encrypted body when it is not a JSON object.
-    Auto(Key),
+    Auto(Keys),
     /// Encrypted bodies only.
-    Required(Key),
+    Required(Keys),
 }
 
 impl Encryption {
-    /// The key, when the layer is on (SPEC 13.1: `off` turns it off in both directions).
+    /// The key everything we send is encrypted with (the first), when the layer is on (SPEC
+    /// 13.1: `off` turns it off in both directions).
     pub fn key(&self) -> Option<&Key> {
+        self.keys().map(Keys::first)
+    }
+
+    /// Every live key, when the layer is on.
+    pub fn keys(&self) -> Option<&Keys> {
         match self {
             Encryption::Off => None,
-            Encryption::Auto(key) | Encryption::Required(key) => Some(key),
+            Encryption::Auto(keys) | Encryption::Required(keys) => Some(keys),
         }
     }
 }
@@ -288,6 +294,14 @@ impl Config {
                 if host.is_empty() || host.contains(char::is_whitespace) {
                     return Err(invalid(SKYPAY_API_URL, "must be an http(s) URL"));
                 }
+                // SPEC 14.4: in Lambda our calls to SkyPay carry the keys, so only over TLS;
+                // plain http stays for a simulator on this machine.
+                if !local && !url.starts_with("https://") && !url_is_loopback(&url) {
+                    return Err(invalid(
+                        SKYPAY_API_URL,
+                        "must be https:// (http:// only to a loopback address)",
+                    ));
+                }
                 // SPEC 12.7: the sender is required whenever the API URL is set.
                 if sender.is_none() {
                     return Err(ConfigError::Missing {
@@ -354,6 +368,27 @@ impl Config {
     }
 }
 
+/// Whether an http(s) URL names this machine (`localhost`, `127.0.0.0/8`, `::1`).
+pub fn url_is_loopback(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // No user info: `http://127.0.0.1@evil.example/` is not loopback.
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         name,
@@ -380,9 +415,33 @@ fn parse_cidrs(list: &str) -> Result<Vec<IpNet>, ConfigError> {
         .collect()
 }
 
+/// `SKYPAY_ENCRYPTION_KEY`: one key, or two comma-separated during SkyPay's rotation (SPEC
+/// 14.4), the one we send under first.
+fn encryption_keys(text: &str) -> Result<Keys, ConfigError> {
+    let mut keys = Vec::new();
+    for key in text.split(',') {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(invalid(SKYPAY_ENCRYPTION_KEY, "an empty key in the list"));
+        }
+        keys.push(crate::crypto::derive_key(key.as_bytes()));
+    }
+    let mut keys = keys.into_iter();
+    match (keys.next(), keys.next(), keys.next()) {
+        (Some(first), None, _) => Ok(Keys::one(first)),
+        (Some(first), Some(second), None) => Ok(Keys::two(first, second)),
+        _ => Err(invalid(
+            SKYPAY_ENCRYPTION_KEY,
+            "one key, or two during a rotation (comma-separated)",
+        )),
+    }
+}
+
 fn load_encryption(get: &dyn Fn(&str) -> Option<String>) -> Result<Encryption, ConfigError> {
     let mode = get(SKYPAY_ENCRYPTION).map(|m| m.trim().to_ascii_lowercase());
-    let key = get(SKYPAY_ENCRYPTION_KEY).map(|k| crate::crypto::derive_key(k.trim().as_bytes()));
+    let key = get(SKYPAY_ENCRYPTION_KEY)
+        .map(|k| encryption_keys(&k))
+        .transpose()?;
     match (mode.as_deref(), key) {
         (Some("off"), _) => Ok(Encryption::Off),
         (None | Some("auto"), None) => Ok(Encryption::Off),
@@ -464,6 +523,35 @@ mod tests {
             SKYPAY_ENCRYPTION_KEY,
         );
         error_names(lambda_env(&[(SKYPAY_API_URL, "ftp://x")]), SKYPAY_API_URL);
+        // SPEC 14.4: https only in Lambda, but for a loopback simulator.
+        error_names(
+            lambda_env(&[
+                (SKYPAY_API_URL, "http://api.skypay.ph/services/partner"),
+                (SKYPAY_SENDER, "Lender"),
+            ]),
+            SKYPAY_API_URL,
+        );
+        for url in [
+            "https://api.skypay.ph/services/partner",
+            "http://127.0.0.1:9000/services/partner",
+            "http://localhost/services/partner",
+            "http://[::1]:9/services/partner",
+        ] {
+            assert!(
+                lambda_env(&[(SKYPAY_API_URL, url), (SKYPAY_SENDER, "Lender")]).is_ok(),
+                "{url}"
+            );
+        }
+        assert!(!url_is_loopback("http://127.0.0.1@evil.example/"));
+        assert!(!url_is_loopback("http://localhost.evil.example/"));
+        error_names(
+            lambda_env(&[(SKYPAY_ENCRYPTION_KEY, "a,b,c")]),
+            SKYPAY_ENCRYPTION_KEY,
+        );
+        error_names(
+            lambda_env(&[(SKYPAY_ENCRYPTION_KEY, "a,")]),
+            SKYPAY_ENCRYPTION_KEY,
+        );
         error_names(
             lambda_env(&[(SKYPAY_API_URL, "https://skypay.example/api")]),
             SKYPAY_SENDER,

@@ -40,23 +40,103 @@ pub fn derive_key(secret: &[u8]) -> Key {
     Key(SecretBox::new(Box::new(key)))
 }
 
+/// The one or two AES keys of `SKYPAY_ENCRYPTION_KEY` (SPEC 14.4): SkyPay's "CC Change Key"
+/// rotation enables a new key about five minutes before it is used, so for a while a body may
+/// come under either. We send under the first. Debug never shows them.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    first: Key,
+    second: Option<Key>,
+}
+
+/// Which of the configured keys opened a body; the reply goes back under the same one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySlot {
+    First,
+    Second,
+}
+
+impl Keys {
+    pub fn one(key: Key) -> Keys {
+        Keys {
+            first: key,
+            second: None,
+        }
+    }
+
+    pub fn two(first: Key, second: Key) -> Keys {
+        Keys {
+            first,
+            second: Some(second),
+        }
+    }
+
+    /// The key everything we send is encrypted with.
+    pub fn first(&self) -> &Key {
+        &self.first
+    }
+
+    /// The key in a slot; the first when the slot is empty.
+    pub fn get(&self, slot: KeySlot) -> &Key {
+        match (slot, &self.second) {
+            (KeySlot::Second, Some(second)) => second,
+            _ => &self.first,
+        }
+    }
+
+    /// The keys in order, with their slots.
+    pub fn slots(&self) -> impl Iterator<Item = (KeySlot, &Key)> {
+        std::iter::once((KeySlot::First, &self.first))
+            .chain(self.second.iter().map(|k| (KeySlot::Second, k)))
+    }
+}
+
+/// Why a ciphertext could not be opened: for the log line only. Every one of them is answered
+/// with the same description (SPEC 14.4), so a caller learns nothing from a chosen ciphertext
+/// about its padding or where its plaintext stops being JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AesFailure {
+    NotBase64,
+    /// Empty, or not a whole number of 16-byte blocks.
+    BadLength,
+    BadPadding,
+}
+
+impl AesFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AesFailure::NotBase64 => "not Base64",
+            AesFailure::BadLength => "not a whole number of AES blocks",
+            AesFailure::BadPadding => "bad PKCS#7 padding (a wrong key, or a damaged body)",
+        }
+    }
+}
+
 pub fn encrypt(key: &Key, plain: &[u8]) -> String {
     let key: &[u8; 16] = key.0.expose_secret();
     let cipher = Encryptor::new(&(*key).into());
     STANDARD.encode(cipher.encrypt_padded_vec_mut::<Pkcs7>(plain))
 }
 
-/// `None` for anything that is not Base64 of a whole number of blocks with valid padding.
+/// The plaintext of Base64 of a whole number of blocks with valid padding; `None` for anything
+/// else.
 pub fn decrypt(key: &Key, text: &str) -> Option<Vec<u8>> {
+    open(key, text).ok()
+}
+
+/// The same, saying why it failed (for the log).
+pub fn open(key: &Key, text: &str) -> Result<Vec<u8>, AesFailure> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = STANDARD.decode(compact).ok()?;
+    let bytes = STANDARD
+        .decode(compact)
+        .map_err(|_| AesFailure::NotBase64)?;
     if bytes.is_empty() || bytes.len() % 16 != 0 {
-        return None;
+        return Err(AesFailure::BadLength);
     }
     let key: &[u8; 16] = key.0.expose_secret();
     Decryptor::new(&(*key).into())
         .decrypt_padded_vec_mut::<Pkcs7>(&bytes)
-        .ok()
+        .map_err(|_| AesFailure::BadPadding)
 }
 
 #[cfg(test)]

@@ -55,6 +55,15 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// What the log line adds to the reason and the caller never sees: why the AES layer could
+    /// not open a body (SPEC 14.4).
+    pub fn log_detail(&self) -> Option<&str> {
+        match self {
+            Rejection::Body(BodyError::Undecryptable(detail)) => Some(detail.0.as_str()),
+            _ => None,
+        }
+    }
+
     /// The response code and description for this rejection on this endpoint. Descriptions
     /// fit SkyPay's 255-character `responseDescription` column.
     pub fn response(&self, action: Action) -> (ResponseCode, String) {

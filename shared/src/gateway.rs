@@ -217,7 +217,9 @@ impl Gateway {
         let refused = |admission: &Admission, _: &mut CallLog| Admitted {
             request: Err(Rejection::Body(error)),
             transport: match admission.config().encryption {
-                crate::config::Encryption::Required(_) => Transport::Encrypted,
+                crate::config::Encryption::Required(_) => {
+                    Transport::Encrypted(crate::crypto::KeySlot::First)
+                }
                 _ => Transport::Plain,
             },
         };
@@ -305,6 +307,7 @@ fn log_line(
         Err(rejection) => call_line!(
             info,
             reason = %rejection,
+            detail = rejection.log_detail().unwrap_or(""),
             warnings = warnings.as_str(),
             "skypay call refused"
         ),

@@ -138,8 +138,8 @@ impl SkyPayClient {
 
 /// SkyPay's answer: a plain JSON object, or (with a key) the encrypted form of one.
 fn decode_answer(bytes: &[u8], encryption: &Encryption) -> Result<Fields, String> {
-    let lenient = match encryption.key() {
-        Some(key) => Encryption::Auto(key.clone()),
+    let lenient = match encryption.keys() {
+        Some(keys) => Encryption::Auto(keys.clone()),
         None => Encryption::Off,
     };
     Fields::decode_within(bytes, &lenient, MAX_ANSWER_BYTES)
@@ -186,9 +186,10 @@ mod tests {
         let key = crypto::derive_key(b"SkyPay-Partner-Secret");
         let plain = br#"{"responseCode":"1000","responseDescription":"Success"}"#;
         let sealed = crypto::encrypt(&key, plain);
+        let keys = crypto::Keys::one(key.clone());
         for encryption in [
-            Encryption::Auto(key.clone()),
-            Encryption::Required(key.clone()),
+            Encryption::Auto(keys.clone()),
+            Encryption::Required(keys.clone()),
         ] {
             for body in [&plain[..], sealed.as_bytes()] {
                 let fields = decode_answer(body, &encryption).unwrap();

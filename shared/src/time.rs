@@ -1,6 +1,6 @@
 //! Manila time (UTC+8, no daylight saving), the only zone SkyPay speaks (SPEC section 2).
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
 /// Manila is UTC+8 all year. Evaluated when the crate compiles: it cannot fail at run time.
 #[allow(clippy::panic)]
@@ -45,6 +45,10 @@ impl Clock for SystemClock {
 const DATE_TIME: &str = "%Y-%m-%d %H:%M:%S";
 const DATE: &str = "%Y-%m-%d";
 
+/// The years a real SkyPay time falls in: SkyPay's Java clocks write four-digit years, and
+/// nothing we pay or collect happened before 1900 (SPEC 3: "a real calendar time").
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
 /// A time SkyPay sent (`payTime`, `dealTime`, `collectedTime`): the string exactly as sent and
 /// the instant it names. Both are stored (SPEC section 2).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,12 +59,17 @@ pub struct SkyPayTime {
 
 impl SkyPayTime {
     /// Parses `yyyy-MM-dd HH:mm:ss` as Manila local time. The layout is checked strictly (chrono
-    /// alone would also take one-digit months), and the time must exist on the calendar.
+    /// alone would also take one-digit months), and the time must exist on the calendar: no
+    /// second 60 (chrono reads it as a leap second; SkyPay's Java clocks never write one) and
+    /// a year from 1900 to 9999.
     pub fn parse(text: &str) -> Option<SkyPayTime> {
         if !has_shape(text, "dddd-dd-dd dd:dd:dd") {
             return None;
         }
         let naive = NaiveDateTime::parse_from_str(text, DATE_TIME).ok()?;
+        if naive.nanosecond() >= 1_000_000_000 || !YEARS.contains(&naive.year()) {
+            return None;
+        }
         let local = manila().from_local_datetime(&naive).single()?;
         Some(SkyPayTime {
             text: text.to_owned(),
@@ -111,7 +120,9 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     if !has_shape(text, "dddd-dd-dd") {
         return None;
     }
-    NaiveDate::parse_from_str(text, DATE).ok()
+    NaiveDate::parse_from_str(text, DATE)
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
 }
 
 /// An instant as ISO 8601 in Manila time, with its offset: `2019-02-18T14:59:33.000+08:00`.
@@ -167,6 +178,10 @@ mod tests {
             "2019-02-18 14:59:33 ",
             "",
             "２０１９-02-18 14:59:33",
+            // SPEC 14.7: no leap second, no year outside 1900-9999.
+            "2019-02-18 23:59:60",
+            "0000-01-01 00:00:00",
+            "1899-12-31 23:59:59",
         ] {
             assert!(SkyPayTime::parse(bad).is_none(), "{bad:?} was accepted");
         }
@@ -184,6 +199,13 @@ mod tests {
     fn iso_times_carry_the_manila_offset() {
         let t = SkyPayTime::parse("2019-02-18 14:59:33").unwrap();
         assert_eq!(iso_manila(t.utc), "2019-02-18T14:59:33.000+08:00");
+    }
+
+    #[test]
+    fn the_edges_of_the_years_are_real() {
+        assert!(SkyPayTime::parse("1900-01-01 00:00:00").is_some());
+        assert!(SkyPayTime::parse("9999-12-31 23:59:59").is_some());
+        assert!(SkyPayTime::parse_with_fraction("2019-02-18 23:59:60.5").is_none());
     }
 
     #[test]
@@ -220,5 +242,8 @@ mod tests {
         assert!(parse_date("1991-10-02").is_some());
         assert!(parse_date("1991-02-29").is_none());
         assert!(parse_date("1991-1-02").is_none());
+        assert!(parse_date("0000-01-01").is_none());
+        assert!(parse_date("1900-01-01").is_some());
+        assert!(parse_date("9999-12-31").is_some());
     }
 }

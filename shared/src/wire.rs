@@ -12,7 +12,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::config::Encryption;
-use crate::crypto;
+use crate::crypto::{self, KeySlot, Keys};
 use crate::rules::{self, Amount};
 use crate::time::{self, SkyPayTime};
 
@@ -35,17 +35,32 @@ pub enum BodyError {
     /// the body, so it is safe to log and to return.
     #[error("the body is not a JSON object: {0}")]
     NotJson(String),
+    /// Anything wrong inside the AES layer (not Base64, a bad length, bad padding, not UTF-8,
+    /// not a JSON object): one description for all of them (SPEC 14.4), so that a chosen
+    /// ciphertext tells an unauthenticated caller nothing about its padding or its plaintext.
+    /// The detail is for the log line only.
     #[error("the body cannot be decrypted")]
-    Undecryptable,
+    Undecryptable(Undecryptable),
     #[error("the body must be encrypted")]
     EncryptionRequired,
 }
 
-/// How the body arrived, so the reply goes back the same way.
+/// Why a body taken as ciphertext could not be read: for the log line, never for the caller.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Undecryptable(pub String);
+
+impl fmt::Display for Undecryptable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the body arrived, so the reply goes back the same way: in clear, or under the key that
+/// opened it (the first key when none did).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
     Plain,
-    Encrypted,
+    Encrypted(KeySlot),
 }
 
 /// A decoded request body: the top-level members of one JSON object, each kept as its raw JSON
@@ -95,8 +110,9 @@ enum Member {
 impl Fields {
     /// Decodes a body: size, optional AES layer, UTF-8, one JSON object, no duplicate keys at any
     /// depth. The transport is how the reply goes back, decided even when the body is refused
-    /// (SPEC 13.1): with a key configured, anything that is not a plain JSON object was taken as
-    /// ciphertext and is answered encrypted, and under `required` every answer is.
+    /// (SPEC 13.1, 14.7): a body that begins with `{` is answered in clear (`{` never begins
+    /// Base64, so its sender cannot read AES), and with a key configured anything else was taken
+    /// as ciphertext and is answered encrypted, under the key that opened it.
     pub fn decode(body: &[u8], encryption: &Encryption) -> (Result<Fields, BodyError>, Transport) {
         Fields::decode_within(body, encryption, MAX_BODY_BYTES)
     }
@@ -109,40 +125,29 @@ impl Fields {
         max_bytes: usize,
     ) -> (Result<Fields, BodyError>, Transport) {
         let looks_like_object = text_of(body).is_ok_and(|t| t.starts_with('{'));
-        let transport = match encryption {
-            Encryption::Off => Transport::Plain,
-            Encryption::Auto(_) if looks_like_object => Transport::Plain,
-            Encryption::Auto(_) | Encryption::Required(_) => Transport::Encrypted,
+        let plain = || {
+            if body.len() > max_bytes {
+                return Err(BodyError::TooLarge);
+            }
+            Fields::parse(non_empty(text_of(body)?)?)
         };
-        (
-            Fields::decode_as(body, encryption, looks_like_object, max_bytes),
-            transport,
-        )
-    }
-
-    fn decode_as(
-        body: &[u8],
-        encryption: &Encryption,
-        looks_like_object: bool,
-        max_bytes: usize,
-    ) -> Result<Fields, BodyError> {
-        if body.len() > max_bytes {
-            return Err(BodyError::TooLarge);
-        }
-        let text = non_empty(text_of(body)?)?;
         match encryption {
-            Encryption::Off => Fields::parse(text),
-            Encryption::Auto(_) if looks_like_object => Fields::parse(text),
-            Encryption::Required(_) if looks_like_object => Err(BodyError::EncryptionRequired),
-            Encryption::Auto(key) | Encryption::Required(key) => {
-                let plain = crypto::decrypt(key, text).ok_or(BodyError::Undecryptable)?;
-                // The same rules inside the AES layer as outside: an encrypted empty body is
-                // an empty body (a finding of the fuzz target).
-                Fields::parse(non_empty(text_of(&plain)?)?)
+            Encryption::Off => (plain(), Transport::Plain),
+            Encryption::Auto(_) if looks_like_object => (plain(), Transport::Plain),
+            Encryption::Required(_) if looks_like_object => {
+                let refused = if body.len() > max_bytes {
+                    BodyError::TooLarge
+                } else {
+                    BodyError::EncryptionRequired
+                };
+                (Err(refused), Transport::Plain)
+            }
+            Encryption::Auto(keys) | Encryption::Required(keys) => {
+                let (opened, slot) = open(body, keys, max_bytes);
+                (opened, Transport::Encrypted(slot))
             }
         }
     }
-
     /// Parses one JSON object.
     pub fn parse(text: &str) -> Result<Fields, BodyError> {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -403,6 +408,46 @@ impl<'de> Visitor<'de> for TopObject {
     }
 }
 
+/// A body taken as ciphertext: opened with the first key under which it is a JSON object
+/// (SPEC 14.4), and the slot of that key. Every failure past the size and emptiness checks is
+/// the one [`BodyError::Undecryptable`], its detail (the first key's) for the log.
+fn open(body: &[u8], keys: &Keys, max_bytes: usize) -> (Result<Fields, BodyError>, KeySlot) {
+    if body.len() > max_bytes {
+        return (Err(BodyError::TooLarge), KeySlot::First);
+    }
+    let text = match text_of(body) {
+        Ok(text) => text,
+        Err(_) => {
+            let detail = Undecryptable("not UTF-8, so not Base64".to_owned());
+            return (Err(BodyError::Undecryptable(detail)), KeySlot::First);
+        }
+    };
+    if text.is_empty() {
+        return (Err(BodyError::Empty), KeySlot::First);
+    }
+    let mut first_failure = None;
+    for (slot, key) in keys.slots() {
+        let inside = crypto::open(key, text)
+            .map_err(|f| f.as_str().to_owned())
+            .and_then(|plain| {
+                let text = text_of(&plain).map_err(|e| format!("inside: {e}"))?;
+                let text = non_empty(text).map_err(|e| format!("inside: {e}"))?;
+                Fields::parse(text).map_err(|e| format!("inside: {e}"))
+            });
+        match inside {
+            Ok(fields) => return (Ok(fields), slot),
+            Err(detail) => {
+                first_failure.get_or_insert(detail);
+            }
+        }
+    }
+    let detail = first_failure.unwrap_or_default();
+    (
+        Err(BodyError::Undecryptable(Undecryptable(detail))),
+        KeySlot::First,
+    )
+}
+
 /// A body's text, refused when there is none.
 fn non_empty(text: &str) -> Result<&str, BodyError> {
     if text.is_empty() {
@@ -532,9 +577,10 @@ impl Envelope {
         }
         json.push('}');
         match (transport, encryption) {
-            (Transport::Encrypted, Encryption::Auto(key) | Encryption::Required(key)) => {
-                (crypto::encrypt(key, json.as_bytes()), "text/plain")
-            }
+            (Transport::Encrypted(slot), Encryption::Auto(keys) | Encryption::Required(keys)) => (
+                crypto::encrypt(keys.get(slot), json.as_bytes()),
+                "text/plain",
+            ),
             _ => (json, "application/json"),
         }
     }
@@ -645,47 +691,104 @@ mod tests {
         assert!(!err.to_string().contains("30AC21B2"), "{err}");
     }
 
+    fn keys(k: &str) -> Keys {
+        Keys::one(crate::crypto::derive_key(k.as_bytes()))
+    }
+
     #[test]
     fn a_byte_order_mark_is_tolerated_inside_the_aes_layer_too() {
         let key = crate::crypto::derive_key(b"k");
         let sealed = crate::crypto::encrypt(&key, "\u{feff}{\"a\":1}".as_bytes());
-        let (fields, transport) = Fields::decode(sealed.as_bytes(), &Encryption::Auto(key));
+        let (fields, transport) = Fields::decode(sealed.as_bytes(), &Encryption::Auto(keys("k")));
         assert!(fields.unwrap().contains("a"));
-        assert_eq!(transport, Transport::Encrypted);
+        assert_eq!(transport, Transport::Encrypted(KeySlot::First));
     }
 
-    /// An empty body is the same refusal in clear and inside the AES layer (and so the same
-    /// 2001 description): a finding of the fuzz target.
+    /// SPEC 14.4: everything that goes wrong inside the AES layer is one refusal with one
+    /// description; what went wrong is only in the detail, for the log. An encrypted empty body
+    /// is such a failure too (it decrypted: a caller must not learn that).
     #[test]
-    fn an_encrypted_empty_body_is_an_empty_body() {
+    fn every_failure_inside_the_aes_layer_is_one_refusal() {
         let key = crate::crypto::derive_key(b"k");
-        for padded in ["", "  ", "\u{feff}"] {
-            let sealed = crate::crypto::encrypt(&key, padded.as_bytes());
-            let (fields, _) = Fields::decode(sealed.as_bytes(), &Encryption::Required(key.clone()));
-            assert!(
-                matches!(fields, Err(BodyError::Empty)),
-                "{padded:?}: {fields:?}"
-            );
+        let required = Encryption::Required(keys("k"));
+        let inside = |plain: &str| crate::crypto::encrypt(&key, plain.as_bytes());
+        let bodies: Vec<(String, &str)> = vec![
+            ("not base64 !".to_owned(), "not Base64"),
+            ("AAAA".to_owned(), "blocks"),
+            (
+                crate::crypto::encrypt(&crate::crypto::derive_key(b"other"), b"{\"a\":1}"),
+                "",
+            ),
+            (inside(""), "empty"),
+            (inside("  "), "empty"),
+            (inside("\u{feff}"), "empty"),
+            (inside("[1]"), "JSON"),
+            (inside("{\"a\":1,\"a\":2}"), "duplicate"),
+            (inside("{\"a\":"), "JSON"),
+        ];
+        let mut descriptions = HashSet::new();
+        for (body, detail) in bodies {
+            let (fields, transport) = Fields::decode(body.as_bytes(), &required);
+            let Err(BodyError::Undecryptable(Undecryptable(found))) = &fields else {
+                panic!("{body:?}: {fields:?}");
+            };
+            assert!(found.contains(detail), "{found:?} for {body:?}");
+            assert_eq!(transport, Transport::Encrypted(KeySlot::First));
+            descriptions.insert(fields.unwrap_err().to_string());
         }
+        let non_utf8 = Fields::decode(&[0xff, 0xfe], &required).0.unwrap_err();
+        descriptions.insert(non_utf8.to_string());
+        assert_eq!(
+            descriptions.into_iter().collect::<Vec<_>>(),
+            ["the body cannot be decrypted"]
+        );
+        // An empty body is empty, encrypted or not: it says nothing about a key.
+        assert!(matches!(
+            Fields::decode(b"", &required).0,
+            Err(BodyError::Empty)
+        ));
         assert!(matches!(
             Fields::decode(b"", &Encryption::Off).0,
             Err(BodyError::Empty)
         ));
     }
 
-    /// SPEC 13.1: with a key, whatever was taken as ciphertext is answered encrypted, even when
-    /// it cannot be decrypted; under `required` a plain body is refused and answered encrypted.
+    /// SPEC 14.4: with two keys, a body under either is read, and the reply goes back under the
+    /// key that opened it; everything we send uses the first.
+    #[test]
+    fn a_body_under_either_key_is_read_and_answered_under_it() {
+        let old = crate::crypto::derive_key(b"old-key");
+        let new = crate::crypto::derive_key(b"new-key");
+        let both = Encryption::Required(Keys::two(new.clone(), old.clone()));
+        for (key, slot) in [(&new, KeySlot::First), (&old, KeySlot::Second)] {
+            let sealed = crate::crypto::encrypt(key, b"{\"a\":1}");
+            let (fields, transport) = Fields::decode(sealed.as_bytes(), &both);
+            assert!(fields.unwrap().contains("a"));
+            assert_eq!(transport, Transport::Encrypted(slot));
+            let (reply, _) = Envelope::new(Utc::now(), "1000", "Success").render(transport, &both);
+            assert!(crate::crypto::decrypt(key, &reply).is_some(), "{slot:?}");
+        }
+        assert_eq!(
+            both.key().map(|k| format!("{k:?}")),
+            Some(format!("{new:?}"))
+        );
+    }
+
+    /// SPEC 13.1 and 14.7: with a key, whatever was taken as ciphertext is answered encrypted,
+    /// even when it cannot be decrypted; a body that begins with `{` is answered in clear, even
+    /// under `required` (its sender cannot read AES).
     #[test]
     fn the_reply_transport_is_decided_even_for_a_refused_body() {
-        let key = crate::crypto::derive_key(b"k");
-        let auto = Encryption::Auto(key.clone());
-        let required = Encryption::Required(key);
-        let rows: [(&[u8], &Encryption, bool, Transport); 7] = [
+        let auto = Encryption::Auto(keys("k"));
+        let required = Encryption::Required(keys("k"));
+        let encrypted = Transport::Encrypted(KeySlot::First);
+        let rows: [(&[u8], &Encryption, bool, Transport); 8] = [
             (b"{\"a\":1}", &auto, true, Transport::Plain),
             (b"{\"a\":", &auto, false, Transport::Plain),
-            (b"not ciphertext", &auto, false, Transport::Encrypted),
-            (b"", &auto, false, Transport::Encrypted),
-            (b"{\"a\":1}", &required, false, Transport::Encrypted),
+            (b"not ciphertext", &auto, false, encrypted),
+            (b"", &auto, false, encrypted),
+            (b"{\"a\":1}", &required, false, Transport::Plain),
+            (b"not ciphertext", &required, false, encrypted),
             (b"not ciphertext", &Encryption::Off, false, Transport::Plain),
             (b"{\"a\":1}", &Encryption::Off, true, Transport::Plain),
         ];
@@ -694,6 +797,10 @@ mod tests {
             assert_eq!(result.is_ok(), ok, "{body:?}");
             assert_eq!(got, transport, "{body:?}");
         }
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_BODY_BYTES));
+        let (result, transport) = Fields::decode(big.as_bytes(), &required);
+        assert!(matches!(result, Err(BodyError::TooLarge)));
+        assert_eq!(transport, Transport::Plain);
     }
 
     /// SPEC 12.15: a text field sent as a JSON integer is its decimal text; a float, a boolean

@@ -428,8 +428,8 @@ async fn simulate_skypay(
     simulate: Simulate,
 ) -> Result<(Config, skypay_sim::Sim), String> {
     if config.encryption.key().is_none() {
-        config.encryption = skypay::config::Encryption::Auto(skypay::crypto::derive_key(
-            SIMULATOR_ENCRYPTION_KEY.as_bytes(),
+        config.encryption = skypay::config::Encryption::Auto(skypay::crypto::Keys::one(
+            skypay::crypto::derive_key(SIMULATOR_ENCRYPTION_KEY.as_bytes()),
         ));
     }
     if config.sender.is_none() {

@@ -211,6 +211,64 @@ async fn a_source_outside_the_allowed_ranges_gets_403_without_an_envelope() {
     assert_eq!(parse_envelope(&allowed.body).response_code, "-1012");
 }
 
+/// SPEC 14.4: during SkyPay's "CC Change Key" rotation either key may arrive. With two keys
+/// configured, a body under the old key and one under the new are both read, each answered
+/// under the key that opened it (before: `OLD,NEW` was one literal key and both got 2001).
+#[tokio::test]
+async fn a_body_under_the_old_or_the_new_aes_key_is_read_and_answered_under_it() {
+    let t = TestGateway::start_with(&[
+        ("SKYPAY_ENCRYPTION_KEY", "old-aes-secret,new-aes-secret"),
+        ("SKYPAY_ENCRYPTION", "required"),
+    ])
+    .await;
+    t.register_payout(PayoutSpec::pickup("SKY0112345678")).await;
+    let body = payout_inquiry("SKY0112345678", json!({})).to_string();
+    for secret in ["old-aes-secret", "new-aes-secret"] {
+        let key = skypay::crypto::derive_key(secret.as_bytes());
+        let sealed = skypay::crypto::encrypt(&key, body.as_bytes());
+        let reply = t
+            .gateway
+            .handle(
+                Action::PayoutInquiry,
+                skypay::Call {
+                    body: sealed.as_bytes(),
+                    source_ip: None,
+                    request_id: "rotation",
+                },
+            )
+            .await;
+        assert_eq!(reply.content_type, "text/plain", "{secret}");
+        let plain = skypay::crypto::decrypt(&key, &reply.body)
+            .unwrap_or_else(|| panic!("the reply to a body under {secret} is under {secret}"));
+        let (envelope, _) = parse_reply(std::str::from_utf8(&plain).unwrap());
+        assert_eq!(envelope.response_code, "1000", "{secret}");
+    }
+    // A third key opens nothing: the one 2001 text, under the first key.
+    let other = skypay::crypto::derive_key(b"someone-else");
+    let sealed = skypay::crypto::encrypt(&other, body.as_bytes());
+    let reply = t
+        .gateway
+        .handle(
+            Action::PayoutInquiry,
+            skypay::Call {
+                body: sealed.as_bytes(),
+                source_ip: None,
+                request_id: "rotation",
+            },
+        )
+        .await;
+    let first = skypay::crypto::derive_key(b"old-aes-secret");
+    let plain = skypay::crypto::decrypt(&first, &reply.body).expect("under the first key");
+    let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());
+    assert_eq!(
+        (
+            envelope.response_code.as_str(),
+            envelope.response_description.as_str()
+        ),
+        ("2001", "The body cannot be decrypted")
+    );
+}
+
 /// The body of `crypto.rs`'s openssl vector: seed 002's sample for SKY0112345678, encrypted with
 /// the key `SkyPay-Partner-Secret` by `openssl enc -aes-128-ecb`.
 const OPENSSL_PAYOUT: &str = "2ssT1WRwnmQVfTxhXjGw76tncKvhua233XxET0RyNdUIEG+MKVBPasIAAgWu0wnCZa6Y/hONMlViIaOvbQ2BX6ru4H3RsKCAQop4nkO+IKk3QNio9Jj5RjlUp22+peRqWU2xffihowB+99XG9aWt8bpMbIYlXYIKHWCeUA7TJ2qAfFsyKyXCFIWSiBwQ271qS1Ph4guqfz+01NxXCuYc2cAkPFm99lDjWHkRR8B4cf9zM6nf9Okb3z+e/vvDZcFxC/KjK05A+mwRCRx7alnTJA==";
@@ -254,7 +312,9 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
         "2001"
     );
 
-    // Required mode refuses plain JSON (2001), and says so encrypted.
+    // Required mode refuses plain JSON (2001), answered in clear (SPEC 14.7: a body that
+    // begins with `{` was sent by someone who cannot read AES); anything else is answered
+    // encrypted, a body it cannot open included, with the one 2001 text (SPEC 14.4).
     let strict = TestGateway::start_with(&[
         ("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret"),
         ("SKYPAY_ENCRYPTION", "required"),
@@ -272,10 +332,20 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
             },
         )
         .await;
+    assert_eq!(reply.content_type, "application/json");
+    let envelope = parse_envelope(&reply.body);
+    assert_eq!(envelope.response_code, "2001");
+    assert_eq!(envelope.response_description, "The body must be encrypted");
+    let reply = strict
+        .gateway
+        .handle(Action::PayoutPayout, call(b"bm90IGEgY2lwaGVydGV4dA=="))
+        .await;
     assert_eq!(reply.content_type, "text/plain");
     let plain = skypay::crypto::decrypt(&key, &reply.body).unwrap();
+    let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());
+    assert_eq!(envelope.response_code, "2001");
     assert_eq!(
-        parse_envelope(std::str::from_utf8(&plain).unwrap()).response_code,
-        "2001"
+        envelope.response_description,
+        "The body cannot be decrypted"
     );
 }
