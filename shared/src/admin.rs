@@ -5,11 +5,11 @@
 
 use serde_json::{Value, json};
 
-use crate::actions::payout_queue::{Numbering, PayoutQueue, Registered, SubmitError, Submitted};
+use crate::actions::payout_queue::{PayoutQueue, Registered, SubmitError, Submitted};
 use crate::config::{Config, Encryption};
 use crate::ledger::{
-    CancelOutcome, ContractRegistration, Ledger, Page, PayoutLookup, PayoutStatus, RegisterOutcome,
-    WriteContext,
+    CancelOutcome, ContractRegistration, Ledger, Page, PayoutLookup, PayoutStatus, PushPolicy,
+    RegisterOutcome, WriteContext,
 };
 use crate::mask::{Name, Phone, Private};
 use crate::rules::{self, ControlNumber, NumberError};
@@ -53,8 +53,10 @@ pub trait PendingRetry: Send + Sync + std::fmt::Debug {
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
-/// `POST /admin/payouts`: a payout instruction; the push happens inside the request. A payout
-/// left PENDING is handed to `retry` as well, when there is one.
+/// `POST /admin/payouts`: a payout instruction, its `controlNumber` required (SPEC 14.1); the
+/// push happens inside the request. The same instruction again is the same payout: 200 with
+/// the payout as it stands. A payout left PENDING because the push never left is handed to
+/// `retry` as well, when there is one; one left in doubt or held is the payout run's (14.3).
 pub async fn post_payout(
     queue: &PayoutQueue,
     retry: Option<&dyn PendingRetry>,
@@ -62,16 +64,10 @@ pub async fn post_payout(
     request_id: &str,
 ) -> AdminReply {
     let answer = |r, status| registered(queue.ledger(), retry, r, status, request_id);
-    match queue.submit(body, Numbering::Random, request_id).await {
+    match queue.submit(body, PushPolicy::LoanSystem, request_id).await {
         Ok(Submitted::Created(r)) => answer(r, 201).await,
         Ok(Submitted::Repushed(r)) => answer(r, 200).await,
-        Ok(Submitted::NotPending(view)) => reply(
-            409,
-            json!({
-                "error": format!("payout {} is {}, no longer PENDING", view.control_number, view.status.as_str()),
-                "payout": view,
-            }),
-        ),
+        Ok(Submitted::Existing(view)) => reply(200, view),
         Err(e @ (SubmitError::Body(_) | SubmitError::Invalid(_))) => error(400, e),
         Err(e @ (SubmitError::Conflict(_) | SubmitError::InFlight(_))) => error(409, e),
         Err(SubmitError::Ledger(e)) => ledger_down(&e, request_id),
@@ -90,7 +86,7 @@ async fn registered(
 ) -> AdminReply {
     match ledger.payout(registered.control_number.as_str()).await {
         Ok(Some(PayoutLookup::Payout(view))) => {
-            let pending = view.status == PayoutStatus::Pending;
+            let pending = view.status == PayoutStatus::Pending && registered.retry;
             let instruction = view.instruction_text.clone();
             let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
             if let (true, Some(retry)) = (pending, retry) {
@@ -165,7 +161,16 @@ pub async fn cancel_payout(
         }
         CancelOutcome::Pushed(status) => refused(
             status,
-            "a pushed payout cannot be cancelled here (SkyPay cancels only remit-store payouts)",
+            "SkyPay has this pushed payout and cancels only remit-store payouts",
+        ),
+        CancelOutcome::PushInDoubt => refused(
+            PayoutStatus::Pending,
+            "a push's outcome is unknown (SkyPay may have taken it); the payout run settles it \
+             with payoutQueryStatus, try again after it",
+        ),
+        CancelOutcome::PushInFlight => refused(
+            PayoutStatus::Pending,
+            "a push is in flight; try again in a minute",
         ),
         CancelOutcome::Refused(status) => refused(status, "it can no longer be cancelled"),
         CancelOutcome::Unknown => error(404, "unknown control number"),

@@ -60,8 +60,18 @@ impl Rejection {
     pub fn log_detail(&self) -> Option<&str> {
         match self {
             Rejection::Body(BodyError::Undecryptable(detail)) => Some(detail.0.as_str()),
+            Rejection::ControlNumberInvalid { reason } => Some(reason),
             _ => None,
         }
+    }
+
+    /// A refusal someone must look at (SPEC 14.2: a pushed payout asked at a counter): logged at
+    /// warn and counted in the `anomalies` metric.
+    pub fn is_anomaly(&self) -> bool {
+        matches!(
+            self,
+            Rejection::ControlNumberInvalid { reason } if *reason == crate::ledger::PUSHED_AT_COUNTER
+        )
     }
 
     /// The response code and description for this rejection on this endpoint. Descriptions

@@ -283,6 +283,9 @@ fn log_line(
     // The same line is the call's CloudWatch metrics (EMF): `action`, `responseCode` and
     // `api` are its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.
     let ledger_failures = u64::from(matches!(outcome, Err(Rejection::Ledger(_))));
+    let auth_failures = u64::from(matches!(outcome, Err(Rejection::Unauthenticated)));
+    let anomaly = outcome.as_ref().err().is_some_and(Rejection::is_anomaly);
+    let anomalies = u64::from(anomaly);
     macro_rules! call_line {
         ($level:ident, $($rest:tt)+) => {
             tracing::$level!(
@@ -295,6 +298,8 @@ fn log_line(
                 calls = 1_u64,
                 latencyUs = latency,
                 ledgerFailures = ledger_failures,
+                authFailures = auth_failures,
+                anomalies = anomalies,
                 requestId = call.request_id,
                 $($rest)+
             )
@@ -304,6 +309,13 @@ fn log_line(
         Err(Rejection::Ledger(error)) => {
             call_line!(error, error = %error, "skypay call failed in the ledger")
         }
+        Err(rejection) if anomaly => call_line!(
+            warn,
+            reason = %rejection,
+            detail = rejection.log_detail().unwrap_or(""),
+            warnings = warnings.as_str(),
+            "skypay call refused: an anomaly"
+        ),
         Err(rejection) => call_line!(
             info,
             reason = %rejection,

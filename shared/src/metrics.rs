@@ -178,12 +178,16 @@ pub fn call_metadata(now: DateTime<Utc>) -> String {
 pub const CALL_DIMENSIONS: [&[&str]; 3] = [&["action"], &["action", "responseCode"], &["api"]];
 /// The value of the `api` dimension.
 pub const CALL_API: &str = "skypay";
-/// The per-call metrics, members of the call's log line: `calls` (1), `latencyUs`, and
-/// `ledgerFailures` (1 on a -1009).
-pub const CALL_METRICS: [(&str, Unit); 3] = [
+/// The per-call metrics, members of the call's log line: `calls` (1), `latencyUs`,
+/// `ledgerFailures` (1 on a -1009), `authFailures` (1 on a -1001: the `AuthFailures` alarm
+/// watches their share, SPEC 14.5) and `anomalies` (1 when a pushed payout was asked at a
+/// counter, SPEC 14.2: the `PayoutAnomalies` alarm adds them to ledger-events' own).
+pub const CALL_METRICS: [(&str, Unit); 5] = [
     ("calls", Unit::Count),
     ("latencyUs", Unit::Microseconds),
     ("ledgerFailures", Unit::Count),
+    ("authFailures", Unit::Count),
+    ("anomalies", Unit::Count),
 ];
 
 #[cfg(test)]

@@ -43,9 +43,19 @@ pub struct SkyPayClient {
 pub enum Answer {
     /// A readable `responseCode`, with its description.
     Code { code: String, description: String },
-    /// No readable code: non-200, unreadable body, refused, reset, timeout (SPEC 12.7). The
-    /// text is for the log and the ledger; it never holds the key.
+    /// No readable code: non-200, unreadable body, reset, timeout (SPEC 12.7): the request may
+    /// have reached SkyPay. The text is for the log and the ledger; it never holds the key.
     Unreadable { reason: String },
+    /// The request never left: no connection could be made (SPEC 14.3 counts this apart from
+    /// an unknown outcome: SkyPay cannot have seen it).
+    NotSent { reason: String },
+}
+
+/// Why a call got no answer: whether the request may have reached SkyPay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    NotSent(String),
+    MaybeSent(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,22 +99,30 @@ impl SkyPayClient {
 
     /// POSTs one body and reads SkyPay's code from the answer.
     pub async fn post(&self, body: &Value) -> Answer {
-        match self.call(body).await {
+        match self.send(body).await {
             Ok(fields) => read_answer(&fields),
-            Err(reason) => Answer::Unreadable { reason },
+            Err(Failure::MaybeSent(reason)) => Answer::Unreadable { reason },
+            Err(Failure::NotSent(reason)) => Answer::NotSent { reason },
         }
     }
 
     /// POSTs one body and decodes the answer: one JSON object, decrypted when it was sent
     /// encrypted. The error is for the log and the ledger; it never holds the key.
     pub async fn call(&self, body: &Value) -> Result<Fields, String> {
+        self.send(body).await.map_err(|failure| match failure {
+            Failure::NotSent(reason) | Failure::MaybeSent(reason) => reason,
+        })
+    }
+
+    async fn send(&self, body: &Value) -> Result<Fields, Failure> {
         match tokio::time::timeout(self.timeout, self.exchange(body)).await {
             Ok(answer) => answer,
-            Err(_) => Err("timed out".to_owned()),
+            // A timeout may have come after the request left, during connect or not.
+            Err(_) => Err(Failure::MaybeSent("timed out".to_owned())),
         }
     }
 
-    async fn exchange(&self, body: &Value) -> Result<Fields, String> {
+    async fn exchange(&self, body: &Value) -> Result<Fields, Failure> {
         let json = body.to_string();
         let (payload, content_type) = match self.encryption.key() {
             Some(key) => (crypto::encrypt(key, json.as_bytes()), "text/plain"),
@@ -117,22 +135,24 @@ impl SkyPayClient {
                 concat!("skypay-partner-gateway/", env!("CARGO_PKG_VERSION")),
             )
             .body(Full::new(Bytes::from(payload)))
-            .map_err(|_| "the request could not be built".to_owned())?;
+            .map_err(|_| Failure::NotSent("the request could not be built".to_owned()))?;
         let response = match self.http.request(request).await {
             Ok(r) => r,
-            Err(e) if e.is_connect() => return Err("could not connect".to_owned()),
-            Err(_) => return Err("the connection failed".to_owned()),
+            Err(e) if e.is_connect() => {
+                return Err(Failure::NotSent("could not connect".to_owned()));
+            }
+            Err(_) => return Err(Failure::MaybeSent("the connection failed".to_owned())),
         };
         let status = response.status();
         if status != hyper::StatusCode::OK {
-            return Err(format!("HTTP {}", status.as_u16()));
+            return Err(Failure::MaybeSent(format!("HTTP {}", status.as_u16())));
         }
         let bytes = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
             .collect()
             .await
-            .map_err(|_| "the answer was cut off or too long".to_owned())?
+            .map_err(|_| Failure::MaybeSent("the answer was cut off or too long".to_owned()))?
             .to_bytes();
-        decode_answer(&bytes, &self.encryption)
+        decode_answer(&bytes, &self.encryption).map_err(Failure::MaybeSent)
     }
 }
 

@@ -57,6 +57,10 @@ pub enum Fault {
     Garbage,
     /// Wait this long, then answer as usual: slow (a timeout, when longer than the client's).
     Stall(Duration),
+    /// Take the request as usual (a payoutQueue is stored), then wait this long before
+    /// answering: the push took effect and its answer is lost, when longer than the client's
+    /// timeout (SPEC 14.3).
+    TakeThenStall(Duration),
 }
 
 /// Where a payout SkyPay accepted ends up.
@@ -215,6 +219,14 @@ impl Sim {
         lock(&self.shared.script).extend(faults);
     }
 
+    /// Drops the faults no request has met yet, and says how many there were.
+    pub fn unscript(&self) -> usize {
+        let mut script = lock(&self.shared.script);
+        let left = script.len();
+        script.clear();
+        left
+    }
+
     /// Reads or changes the state directly (tests place payouts and collections this way).
     pub fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         f(&mut lock(&self.shared.state))
@@ -257,6 +269,12 @@ impl Sim {
 
     pub fn balance(&self) -> Decimal {
         self.with_state(|s| s.balance)
+    }
+
+    /// Sets the partner's balance (a top-up, or an account run dry): a payoutQueue larger than
+    /// it is answered -1016.
+    pub fn set_balance(&self, balance: Decimal) {
+        self.with_state(|s| s.balance = balance);
     }
 
     /// The callbacks made so far, with the gateway's answers.
@@ -380,14 +398,21 @@ async fn answer(
         }
         Some(Fault::Garbage) => return (StatusCode::OK, "Service Unavailable").into_response(),
         Some(Fault::Stall(wait)) => tokio::time::sleep(wait).await,
-        Some(Fault::Code(_)) | None => {}
+        Some(Fault::Code(_) | Fault::TakeThenStall(_)) | None => {}
     }
     // A body that is not the ciphertext the key was configured for is an HTTP 400: a transport
     // problem of ours must not read as SkyPay refusing the payout.
     let Some(plain) = plain else {
         return (StatusCode::BAD_REQUEST, "<html>Bad Request</html>").into_response();
     };
+    let stall_after = match &fault {
+        Some(Fault::TakeThenStall(wait)) => Some(*wait),
+        _ => None,
+    };
     let text = answer_text(&shared, &plain, fault);
+    if let Some(wait) = stall_after {
+        tokio::time::sleep(wait).await;
+    }
     (StatusCode::OK, shared.seal(text)).into_response()
 }
 
@@ -447,6 +472,10 @@ fn payout_queue(state: &mut State, fields: &Fields, now: DateTime<Utc>) -> Resul
     let phone = fields.required_text("phone", 50).map_err(invalid)?;
     if state.payouts.contains_key(&number) {
         return Err(envelope("-1008", "Control number is already exists", &[]));
+    }
+    // What SkyPay's pages say of a payout larger than the partner's balance.
+    if amount.value() > state.balance {
+        return Err(envelope("-1016", "Insufficient balance", &[]));
     }
     state.payouts.insert(
         number.clone(),

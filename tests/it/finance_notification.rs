@@ -119,6 +119,11 @@ async fn malformed_notifications_are_stored_with_the_reason() {
             json!({"amount": "1e3"}),
             "amount must be a plain decimal number",
         ),
+        // SPEC 14.7: both spellings with different values: flagged, neither taken.
+        (
+            json!({"amount": "100.00", "Amount": "1000.00"}),
+            "amount \"100.00\" and Amount \"1000.00\" differ",
+        ),
     ];
     for (i, (change, issue)) in rows.iter().enumerate() {
         let body = finance_notification(&format!("M-{i}"), change.clone());
@@ -133,7 +138,22 @@ async fn malformed_notifications_are_stored_with_the_reason() {
             "{change}: {:?}",
             stored.issues
         );
+        if change.get("Amount").is_some() {
+            assert_eq!(
+                stored.amount, None,
+                "never silently one of them: {stored:?}"
+            );
+        }
     }
+    // The same value under both spellings is one amount.
+    let same = finance_notification("M-same", json!({"amount": "100", "Amount": 100.00}));
+    notify(&t, &same).await;
+    let listed = day(&t, "2023-06-18").await;
+    let stored = listed
+        .iter()
+        .find(|n| n.reference_number.as_deref() == Some("M-same"))
+        .unwrap();
+    assert!(stored.issues.is_empty(), "{:?}", stored.issues);
     // No referenceNumber: stored under a digest, once.
     let anonymous = finance_notification("x", json!({"referenceNumber": null, "amount": 77}));
     notify(&t, &anonymous).await;

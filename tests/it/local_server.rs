@@ -217,8 +217,11 @@ async fn unknown_numbers_are_404_and_health_is_200() {
 #[tokio::test]
 async fn invalid_instructions_are_400_naming_the_field() {
     let s = LocalServer::start(&[]).await;
-    let base = json!({"name": "Cruz,Juan", "phone": "09171234567", "amount": "100.00", "withdrawChannel": 5, "bankNo": "BDO", "accountNo": "001234567890"});
+    let base = json!({"controlNumber": number(600), "name": "Cruz,Juan", "phone": "09171234567", "amount": "100.00", "withdrawChannel": 5, "bankNo": "BDO", "accountNo": "001234567890"});
     let rows = [
+        // SPEC 14.1: the loan system names every payout.
+        (json!({"controlNumber": null}), "controlNumber"),
+        (json!({"controlNumber": ""}), "controlNumber"),
         (json!({"withdrawChannel": 2}), "withdrawChannel"),
         (json!({"withdrawChannel": null}), "withdrawChannel"),
         (json!({"name": "Cruz"}), "name"),
@@ -359,15 +362,11 @@ async fn the_inquiry_tables_over_http() {
             assert_eq!(status, 201, "{reply}");
         }
     };
-    // payoutInquiry rows (the pushed ones are QUEUED without a push: no SKYPAY_API_URL).
+    // payoutInquiry rows (the pushed one is QUEUED without a push: no SKYPAY_API_URL).
     let queued = number(401);
     register(pickup(&queued, json!({}))).await;
     let uploaded = number(402);
-    register(pickup(
-        &uploaded,
-        json!({"withdrawChannel": 6, "accountNo": "09171234567", "idType": null}),
-    ))
-    .await;
+    register(pickup(&uploaded, json!({}))).await;
     let upload = payout_queue_payout(&uploaded, 1, "2024-01-01 00:00:00", json!({}));
     assert_eq!(s.skypay("payoutQueuePayout", &upload).await, "1000");
     let cancelled = number(403);

@@ -167,7 +167,7 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
     ));
     shown.push(format!("{:?}", PayoutQueuePayout::parse(&event, prefix)));
     let instruction = decode(&json!({
-        "name": "Lardizabal,Mary", "phone": "09171234567", "amount": "5", "withdrawChannel": 5,
+        "controlNumber": number(3), "name": "Lardizabal,Mary", "phone": "09171234567", "amount": "5", "withdrawChannel": 5,
         "bankNo": "BDO", "accountNo": "001234567890"
     }));
     shown.push(format!(

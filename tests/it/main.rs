@@ -14,6 +14,7 @@ mod ledger_failure;
 mod local_hardening;
 mod local_server;
 mod logs;
+mod money_safety;
 mod payout_inquiry;
 mod payout_payout;
 mod payout_queue;

@@ -54,7 +54,9 @@ async fn every_state(t: &TestGateway, encrypted: bool) -> Vec<(&'static str, Str
     ];
     t.register_payout(PayoutSpec::pushed(&number(1))).await;
     t.register_payout(PayoutSpec::pickup(&number(2))).await;
-    t.register_payout(PayoutSpec::pushed(&number(3))).await;
+    // A shop pickup SkyPay reports uploaded (a pushed one is never payable at a counter,
+    // SPEC 14.2: tests/it/money_safety.rs).
+    t.register_payout(PayoutSpec::pickup(&number(3))).await;
     callback(t, encrypted, &number(3), 1, json!({})).await;
     t.register_payout(PayoutSpec::pickup(&number(4))).await;
     let paid = sealed_call(
@@ -282,7 +284,7 @@ async fn a_1000_carries_the_instruction_the_sender_and_the_reference() {
 
     // The referenceNumber an upload (payType 1) carried, then an amendment's (payType 5).
     let pushed = number(14);
-    t.register_payout(PayoutSpec::pushed(&pushed)).await;
+    t.register_payout(PayoutSpec::pickup(&pushed)).await;
     event(&t, &pushed, 1, json!({"referenceNumber": "MLA001"})).await;
     let reference = |extra: &[(String, String)]| {
         extra

@@ -47,9 +47,17 @@ async fn status_moves_forward_and_payout_payout_sees_it() {
     );
     notify(&t, &event_of(&cn, 2)).await;
     assert_eq!(view(&t, &cn).await.status, PayoutStatus::Paid);
-    // Paid through the callback: payoutPayout now answers -1026.
+    // Paid through the callback: a counter's payoutPayout is refused, -1012 as for every
+    // pushed payout (SPEC 14.2), and a shop pickup paid by a callback answers -1026.
     let reply = t
         .call(Action::PayoutPayout, &payout_payout(&cn, json!({})))
+        .await;
+    assert_eq!(reply.response_code, "-1012");
+    let pickup = number(22);
+    t.register_payout(PayoutSpec::pickup(&pickup)).await;
+    notify(&t, &event_of(&pickup, 2)).await;
+    let reply = t
+        .call(Action::PayoutPayout, &payout_payout(&pickup, json!({})))
         .await;
     assert_eq!(reply.response_code, "-1026");
 }

@@ -9,10 +9,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use itertools::Itertools;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use skypay::actions::payout_queue::{Numbering, PayoutQueue, Submitted};
+use skypay::actions::payout_queue::{PayoutQueue, Submitted};
 use skypay::config::SkyPayApi;
 use skypay::ledger::{
-    EventSource, LeaseOutcome, Ledger, PayoutLookup, PayoutStatus, PayoutView, WriteContext,
+    EventSource, LeaseOutcome, Ledger, PayoutLookup, PayoutStatus, PayoutView, PushPolicy,
+    WriteContext,
 };
 use skypay::reconcile::{PayoutRun, Reconciler, status};
 use skypay::rules::ControlNumber;
@@ -100,14 +101,14 @@ impl Rig {
             .queue
             .submit(
                 instruction.to_string().as_bytes(),
-                Numbering::Random,
+                PushPolicy::LoanSystem,
                 "test",
             )
             .await
             .unwrap()
         {
             Submitted::Created(r) | Submitted::Repushed(r) => r.status,
-            Submitted::NotPending(v) => v.status,
+            Submitted::Existing(v) => v.status,
         }
     }
 
@@ -260,23 +261,40 @@ async fn skypays_300_seconds_and_30_minutes_hold() {
 }
 
 #[tokio::test]
-async fn a_pending_payout_skypay_does_not_list_is_pushed_again() {
+async fn a_push_in_doubt_skypay_does_not_list_twice_30_minutes_apart_is_pushed_again() {
     let rig = Rig::start().await;
     let n = number(300);
-    // The push fails on the way (SkyPay down): PENDING, and SkyPay never had it.
+    // The push fails on the way (SkyPay down): PENDING and in doubt (SPEC 14.3); SkyPay in
+    // fact never had it.
     rig.sim.script([Fault::Http(503)]);
     assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
     assert!(rig.sim.payout(&n).is_none());
+    assert!(rig.view(&n).await.push_in_doubt);
+    // First query, 300 s after the push: not listed. Not pushed yet: once is not enough.
     rig.clock_after(301);
     let run = rig.run().await;
-    assert_eq!((run.queries, run.repushed), (1, 1), "{run:?}");
+    assert_eq!(
+        (run.queries, run.in_doubt, run.repushed),
+        (1, 1, 0),
+        "{run:?}"
+    );
+    assert_eq!(rig.sim.calls("payoutQueue"), 0);
+    // Second query, 30 minutes later: still not listed. The doubt is cleared, pushed again.
+    rig.clock_after(301 + 31 * 60);
+    let run = rig.run().await;
+    assert_eq!(
+        (run.queries, run.doubts_cleared, run.repushed),
+        (1, 1, 1),
+        "{run:?}"
+    );
     let view = rig.view(&n).await;
     assert_eq!(view.status, PayoutStatus::Queued);
+    assert!(!view.push_in_doubt);
     assert_eq!(view.push_attempts, 2);
     let held = rig.sim.payout(&n).expect("SkyPay has it now");
     assert_eq!(held.amount, Decimal::new(250_000, 2));
     // A push is a new push: the next query waits 300 s after it, and SkyPay then lists it.
-    rig.clock.advance(chrono::Duration::minutes(31));
+    rig.clock_after(301 + 62 * 60);
     let next = rig.run().await;
     assert_eq!((next.repushed, next.unchanged), (0, 1), "{next:?}");
 }
@@ -285,9 +303,10 @@ async fn a_pending_payout_skypay_does_not_list_is_pushed_again() {
 async fn no_second_push_while_another_holds_the_lease() {
     let rig = Rig::start().await;
     let n = number(310);
-    rig.sim.script([Fault::Http(503)]);
+    // Held (a reason about us): the payout run pushes it again, unless a push is in flight.
+    rig.sim.script([Fault::Code("-1016".to_owned())]);
     assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
-    // Another push (an SQS redelivery, say) is in flight: it holds the lease.
+    // Another push (the run's own, say) is in flight: it holds the lease.
     let view = rig.view(&n).await;
     let number = ControlNumber::parse(&n, &rig.config.prefix).unwrap();
     let lease = rig
@@ -296,7 +315,8 @@ async fn no_second_push_while_another_holds_the_lease() {
         .acquire_push_lease(
             &number,
             &view.instruction_text,
-            60,
+            3600,
+            PushPolicy::PayoutRun,
             &WriteContext::new("other"),
         )
         .await
@@ -305,7 +325,7 @@ async fn no_second_push_while_another_holds_the_lease() {
     rig.clock_after(301);
     let run = rig.run().await;
     assert_eq!((run.repushed, run.lease_held), (0, 1), "{run:?}");
-    assert_eq!(rig.sim.calls("payoutQueue"), 0, "no second push");
+    assert_eq!(rig.sim.calls("payoutQueue"), 1, "no second push");
     assert_eq!(rig.status(&n).await, PayoutStatus::Pending);
 }
 
@@ -788,4 +808,129 @@ async fn without_skypay_the_reconcile_routes_are_not_served() {
     let (status, _) = server.get("/admin/reconciliation?date=2026-13-01").await;
     assert_eq!(status, 400);
     server.stop().await;
+}
+
+/// SPEC 14.3, the review's third double payout: attempt 1 timed out after SkyPay took it. The
+/// payout stays PENDING and in doubt; no later push happens (a re-post, an SQS redelivery),
+/// so no later refusal can make it REJECTED (before: attempt 2 got -1016, REJECTED, and
+/// PayoutRejected told the loan system to issue it again). payoutQueryStatus settles it.
+#[tokio::test]
+async fn a_push_whose_answer_was_lost_is_settled_by_the_query_never_by_a_later_refusal() {
+    let rig = Rig::start().await;
+    let n = number(320);
+    rig.sim
+        .script([Fault::TakeThenStall(Duration::from_secs(3))]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert!(rig.sim.payout(&n).is_some(), "SkyPay took it");
+    let view = rig.view(&n).await;
+    assert!(view.push_in_doubt, "{view:?}");
+    // The loan system retries (SQS redelivery, re-post) and SkyPay would now say -1016: no
+    // push is made, so nothing can refuse it.
+    rig.sim.script([Fault::Code("-1016".to_owned())]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert!(
+        !rig.queue
+            .process_message("redelivery", rig.view(&n).await.instruction_text.as_bytes())
+            .await,
+        "acknowledged: the payout run takes over"
+    );
+    assert_eq!(rig.sim.calls("payoutQueue"), 1, "pushed once");
+    assert_eq!(rig.sim.unscript(), 1, "the -1016 was never asked for");
+    assert_eq!(rig.view(&n).await.push_attempts, 1);
+    // The cancel is refused too: SkyPay may have it.
+    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    assert_eq!(cancel.status, 409, "{:?}", cancel.body);
+    // The run: SkyPay lists it, so it is QUEUED, the doubt cleared.
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!(run.settled, 1, "{run:?}");
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Queued);
+    assert!(!view.push_in_doubt);
+}
+
+/// SPEC 14.3: held (-1016, the balance ran out) is about us, not the instruction: PENDING with
+/// the code, acknowledged, never pushed again by the loan system, pushed again by the payout
+/// run (once per run), and QUEUED once the balance is restored. PushesHeld counts it meanwhile.
+#[tokio::test]
+async fn a_held_payout_is_pushed_again_by_the_run_after_the_balance_is_restored() {
+    let rig = Rig::start().await;
+    let n = number(330);
+    rig.sim.set_balance(Decimal::new(100_000, 2)); // 1,000.00 < 2,500.00
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    let view = rig.view(&n).await;
+    assert_eq!(view.push_held.as_deref(), Some("-1016"), "{view:?}");
+    assert!(!view.push_in_doubt);
+    // The loan system's retry does not push a held payout.
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert_eq!(rig.sim.calls("payoutQueue"), 1);
+    // A run while the balance is still short: pushed again, held again, counted.
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!((run.repushed, run.held), (1, 1), "{run:?}");
+    assert_eq!(rig.sim.calls("payoutQueue"), 2);
+    // The balance is topped up; the next run pushes it again: QUEUED, no longer held.
+    rig.sim.set_balance(Decimal::new(1_000_000, 2));
+    rig.clock_after(301 + 31 * 60);
+    let run = rig.run().await;
+    assert_eq!((run.repushed, run.held), (1, 0), "{run:?}");
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Queued);
+    assert_eq!(view.push_held, None);
+    assert_eq!(view.push_attempts, 3);
+    assert!(rig.sim.payout(&n).is_some());
+}
+
+/// SPEC 14.3: a payout SkyPay has reported on is never pushed again, even if a later query
+/// does not list it: an error log and an anomaly instead.
+#[tokio::test]
+async fn a_payout_skypay_reported_on_is_never_pushed_again() {
+    let rig = Rig::start().await;
+    let n = number(340);
+    rig.sim.set_balance(Decimal::new(100_000, 2));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    // A record-only callback (payType 6) about it arrives: SkyPay has seen the number.
+    let body = payout_queue_payout(&n, 6, "2024-03-01 10:00:00", json!({}));
+    assert_eq!(
+        rig.t
+            .call(Action::PayoutQueuePayout, &body)
+            .await
+            .response_code,
+        "1000"
+    );
+    rig.sim.set_balance(Decimal::new(1_000_000, 2));
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!((run.repushed, run.anomalies), (0, 1), "{run:?}");
+    assert_eq!(rig.sim.calls("payoutQueue"), 1, "never pushed again");
+    assert_eq!(rig.status(&n).await, PayoutStatus::Pending);
+}
+
+/// SPEC 14.3: the loan system can withdraw a pushed payout SkyPay never took (held, or never
+/// sent): 200 CANCELLED, one conditional write; it is never pushed after, by the run or a
+/// retry. A QUEUED one is 409.
+#[tokio::test]
+async fn a_pending_payout_skypay_never_took_can_be_cancelled_and_is_never_pushed_after() {
+    let rig = Rig::start().await;
+    let n = number(350);
+    rig.sim.set_balance(Decimal::new(100_000, 2));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    assert_eq!(cancel.status, 200, "{:?}", cancel.body);
+    assert_eq!(cancel.body["status"], "CANCELLED");
+    rig.sim.set_balance(Decimal::new(1_000_000, 2));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Cancelled);
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!((run.open, run.repushed), (0, 0), "{run:?}");
+    assert_eq!(
+        rig.sim.calls("payoutQueue"),
+        1,
+        "never pushed after the cancel"
+    );
+
+    let queued = number(351);
+    assert_eq!(rig.push(&queued).await, PayoutStatus::Queued);
+    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &queued, "test").await;
+    assert_eq!(cancel.status, 409, "{:?}", cancel.body);
 }

@@ -1,5 +1,6 @@
-//! The payout-queue Lambda's SQS handler: partial batch failures, and a redelivered message
-//! that finds the payout it created instead of creating a second one.
+//! The payout-queue Lambda's SQS handler: partial batch failures (only a push that never
+//! left is retried), and an instruction sent twice that finds the payout it created instead
+//! of creating a second one (SPEC 14.1, 14.3).
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
@@ -37,85 +38,134 @@ fn wallet() -> serde_json::Value {
     json!({"name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00", "withdrawChannel": 8, "accountNo": "09171234567"})
 }
 
-#[tokio::test]
-async fn only_the_messages_to_retry_are_reported() {
-    let skypay = skypay_sim(&[]).await;
-    let (q, _backend) = queue(&skypay).await;
-    let mut ok = wallet();
-    ok["controlNumber"] = json!(number(1));
-    let mut transient = wallet();
-    transient["controlNumber"] = json!(number(2));
-    let invalid = json!({"name": "no comma", "amount": "5"});
-    // A good instruction and an invalid one in one batch: only the invalid one is failed (it
-    // will reach the dead-letter queue after the retry limit).
-    let first = batch(vec![message("m-ok", &ok), message("m-invalid", &invalid)]);
-    let response = skypay::lambda::handle_sqs(&q, first).await.unwrap();
-    let failed: Vec<String> = response
+fn failures(response: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    let mut failed: Vec<String> = response
         .batch_item_failures
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
-    assert_eq!(failed, vec!["m-invalid".to_owned()]);
+    failed.sort();
+    failed
+}
 
-    skypay.script([Fault::Code("-9999".to_owned())]);
-    let second = batch(vec![message("m-transient", &transient)]);
-    let response = skypay::lambda::handle_sqs(&q, second).await.unwrap();
-    let failed: Vec<String> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    assert_eq!(failed, vec!["m-transient".to_owned()]);
+/// A queue on the same ledger whose SkyPay address refuses connections: a push never leaves.
+fn unreachable_queue(backend: &Backend) -> PayoutQueue {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/api/payoutQueue", l.local_addr().unwrap())
+    };
+    let mut config = config_with(&[
+        ("SKYPAY_API_URL", closed.as_str()),
+        ("SKYPAY_SENDER", "Lender App"),
+        ("SKYPAY_API_TIMEOUT_SECONDS", "1"),
+    ]);
+    config.table_name = backend.table.clone();
+    let ledger = skypay::Ledger::new(
+        skypay::dynamo::client_for_endpoint(&backend.endpoint),
+        backend.table.as_str(),
+    );
+    PayoutQueue::new(config, ledger).unwrap()
+}
 
-    // SQS delivers it again; SkyPay is back: acknowledged, and the payout is QUEUED.
-    let again = batch(vec![message("m-transient", &transient)]);
-    let response = skypay::lambda::handle_sqs(&q, again).await.unwrap();
-    assert!(response.batch_item_failures.is_empty());
-    match q.ledger().payout(&number(2)).await.unwrap() {
-        Some(skypay::ledger::PayoutLookup::Payout(v)) => {
-            assert_eq!(v.status, skypay::ledger::PayoutStatus::Queued);
-            assert_eq!(v.push_attempts, 2);
-        }
+async fn payout(q: &PayoutQueue, n: &str) -> skypay::ledger::PayoutView {
+    match q.ledger().payout(n).await.unwrap() {
+        Some(skypay::ledger::PayoutLookup::Payout(v)) => *v,
         other => panic!("{other:?}"),
     }
 }
 
+/// SPEC 14.3: only a message whose push never left (or met a push in flight, or the ledger
+/// down) is delivered again. One held or left in doubt is acknowledged (the payout run takes
+/// over: no retry storm against SkyPay), and so is an invalid instruction (SPEC 14.1: logged
+/// at error and counted; redelivering it cannot make it valid).
 #[tokio::test]
-async fn a_redelivered_message_without_a_control_number_makes_one_payout() {
+async fn only_the_messages_to_retry_are_reported() {
+    let skypay = skypay_sim(&[]).await;
+    let (q, backend) = queue(&skypay).await;
+    let mut ok = wallet();
+    ok["controlNumber"] = json!(number(1));
+    let invalid = json!({"name": "no comma", "amount": "5"});
+    let first = batch(vec![message("m-ok", &ok), message("m-invalid", &invalid)]);
+    let response = skypay::lambda::handle_sqs(&q, first).await.unwrap();
+    assert!(failures(&response).is_empty(), "{response:?}");
+
+    // -9999: in doubt. Acknowledged, and a redelivery pushes nothing.
+    let mut doubtful = wallet();
+    doubtful["controlNumber"] = json!(number(2));
+    skypay.script([Fault::Code("-9999".to_owned())]);
+    for _ in 0..2 {
+        let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-doubt", &doubtful)]))
+            .await
+            .unwrap();
+        assert!(failures(&response).is_empty());
+    }
+    let view = payout(&q, &number(2)).await;
+    assert!(view.push_in_doubt && view.push_attempts == 1, "{view:?}");
+
+    // Never sent: delivered again; SkyPay reachable on the redelivery: QUEUED.
+    let mut unsent = wallet();
+    unsent["controlNumber"] = json!(number(3));
+    let unreachable = unreachable_queue(&backend);
+    let response =
+        skypay::lambda::handle_sqs(&unreachable, batch(vec![message("m-unsent", &unsent)]))
+            .await
+            .unwrap();
+    assert_eq!(failures(&response), ["m-unsent"]);
+    let again = batch(vec![message("m-unsent", &unsent)]);
+    let response = skypay::lambda::handle_sqs(&q, again).await.unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    let view = payout(&q, &number(3)).await;
+    assert_eq!(view.status, skypay::ledger::PayoutStatus::Queued);
+    assert_eq!(view.push_attempts, 2);
+    // Pushed: number(1), number(2) once each, number(3) once (its first attempt never left).
+    assert_eq!(skypay.received().len(), 3);
+}
+
+/// SPEC 14.1: the payout queue never draws a number. A message without one is acknowledged
+/// without a payout; the same instruction sent twice (an SDK retry of SendMessage, a message
+/// re-sent from the dead-letter queue: two message ids) is one payout, pushed once.
+#[tokio::test]
+async fn an_instruction_sent_twice_is_one_payout_and_one_without_a_number_none() {
     let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
-    skypay.script([Fault::Http(500)]);
-    let first = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
-    assert_eq!(first.batch_item_failures.len(), 1);
-    let second = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    assert!(response.batch_item_failures.is_empty());
+    assert!(skypay.received().is_empty(), "nothing pushed");
+    let scan = q
+        .ledger()
+        .client()
+        .scan()
+        .table_name(q.ledger().table())
+        .consistent_read(true)
+        .send()
         .await
         .unwrap();
-    assert!(second.batch_item_failures.is_empty());
-    // A third delivery (our acknowledgement was lost): nothing new is pushed.
-    let third = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
-        .await
-        .unwrap();
-    assert!(third.batch_item_failures.is_empty());
-    let sent = skypay.received();
+    assert_eq!(scan.count(), 0, "nothing written without a control number");
+
+    let mut named = wallet();
+    named["controlNumber"] = json!(number(7));
+    for id in ["msg-8", "msg-8-resent-from-the-dlq"] {
+        let response = skypay::lambda::handle_sqs(&q, batch(vec![message(id, &named)]))
+            .await
+            .unwrap();
+        assert!(response.batch_item_failures.is_empty());
+    }
+    assert_eq!(skypay.received().len(), 1, "one push");
     assert_eq!(
-        sent.len(),
-        2,
-        "pushed twice (the failed attempt and the retry), never a third time"
-    );
-    assert_eq!(
-        sent[0]["controlNumber"], sent[1]["controlNumber"],
-        "the same payout both times"
+        payout(&q, &number(7)).await.status,
+        skypay::ledger::PayoutStatus::Queued
     );
 }
 
+/// An instruction that can never succeed (a conflicting one for a registered number, one that
+/// is not an instruction) is acknowledged on every delivery, logged at error, counted
+/// (`InvalidInstructions`, alarmed), and never pushed.
 #[tokio::test]
-async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_letter_queue() {
+async fn an_invalid_instruction_is_acknowledged_and_never_pushed() {
     let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
-    // A registered payout, and an instruction that conflicts with it (same number, other
-    // amount): it can never succeed, and must never be pushed.
     let mut first = wallet();
     first["controlNumber"] = json!(number(40));
     assert!(
@@ -138,23 +188,14 @@ async fn a_poison_message_fails_on_every_delivery_so_sqs_moves_it_to_the_dead_le
         )
         .await
         .unwrap();
-        let mut failed: Vec<String> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        failed.sort();
-        assert_eq!(
-            failed,
-            vec!["conflict".to_owned(), "garbage".to_owned()],
-            "delivery {delivery}"
-        );
+        assert!(failures(&response).is_empty(), "delivery {delivery}");
     }
     assert_eq!(
         skypay.received().len(),
         1,
         "only the good instruction was ever pushed"
     );
+    assert_eq!(payout(&q, &number(40)).await.amount, "500.00");
 }
 
 /// SPEC section 11's budget for payout-queue: a pushed payout is a write, the push and an

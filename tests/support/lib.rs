@@ -461,7 +461,7 @@ impl TestGateway {
         let submitted = queue
             .submit(
                 instruction.to_string().as_bytes(),
-                skypay::actions::payout_queue::Numbering::Random,
+                skypay::ledger::PushPolicy::LoanSystem,
                 "setup",
             )
             .await

@@ -59,11 +59,31 @@ impl FinanceNotification {
         {
             issues.push("signType must be recharge or reduce".to_owned());
         }
+        // SPEC 14.7: both spellings with different values is malformed: recorded and flagged,
+        // never silently one of them.
+        let mut amounts_differ = false;
+        if let (Some(lower), Some(upper)) = (
+            fields.informational("amount"),
+            fields.informational("Amount"),
+        ) {
+            let value = |n: &'static str| fields.amount(n).ok().flatten().map(|a| a.value());
+            let same = match (value("amount"), value("Amount")) {
+                (Some(a), Some(b)) => a == b,
+                _ => lower == upper,
+            };
+            if !same {
+                amounts_differ = true;
+                issues.push(format!(
+                    "amount {lower:?} and Amount {upper:?} differ: neither is taken"
+                ));
+            }
+        }
         let amount = match ["amount", "Amount"]
             .into_iter()
             .find(|n| fields.informational(n).is_some())
             .map(|n| fields.amount(n))
         {
+            Some(Ok(_)) if amounts_differ => None,
             Some(Ok(amount)) => amount,
             Some(Err(e)) => {
                 issues.push(e.to_string());
@@ -102,7 +122,8 @@ impl FinanceNotification {
                 reference_number,
                 statement_type,
                 sign_type,
-                amount_text,
+                // Both texts are in the issue; neither is shown as the amount.
+                amount_text: if amounts_differ { None } else { amount_text },
                 amount,
                 currency: sent(&["currency", "Currency"]),
                 transaction_date,

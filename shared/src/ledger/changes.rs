@@ -157,8 +157,7 @@ pub fn domain_events(change: &Change<'_>) -> Mapped {
 
 fn payout_events(change: &Change<'_>, emit: &mut impl FnMut(&'static str, Value)) {
     let status = |i: Option<&Attributes>| i.and_then(|a| payouts::status_of(Item(a)));
-    let anomaly =
-        |i: Option<&Attributes>| i.is_some_and(|a| Item(a).string_set("finals").len() > 1);
+    let anomaly = |i: Option<&Attributes>| i.is_some_and(|a| payouts::anomaly_of(Item(a)));
     let Some(new) = change.new.map(Item) else {
         return;
     };

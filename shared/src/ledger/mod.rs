@@ -51,8 +51,9 @@ pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
 pub use payouts::PayoutPage;
 pub use payouts::{
     CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventSource, EventView,
-    InquiryOutcome, LeaseOutcome, NewPayout, PayOutcome, Payment, PayoutDetails, PayoutEvent,
-    PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushRecord,
+    InquiryOutcome, LeaseOutcome, NewPayout, PUSHED_AT_COUNTER, PayOutcome, Payment, PayoutDetails,
+    PayoutEvent, PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushPolicy, PushRecord,
+    Settlement,
 };
 pub use reconcile::{
     DailyPayout, DailyReceipt, Gate, OPEN_PAGE, OpenPage, OpenPush, QueryHistory,

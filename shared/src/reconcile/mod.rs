@@ -9,8 +9,11 @@
 //! 3. queries those pushed at least 300 s ago with payoutQueryStatus, 50 per call, each batch
 //!    no sooner than 30 minutes after the same numbers' last query (waiting up to
 //!    [`MAX_WAIT`], else leaving them to the next run);
-//! 4. applies each answer that changes something through the callbacks' write ([`status`]),
-//!    and pushes a PENDING payout SkyPay does not list again, under the push lease;
+//! 4. applies each answer that changes something through the callbacks' write ([`status`]);
+//!    settles PENDING payouts (SPEC 14.3): one SkyPay lists is QUEUED; one in doubt that two
+//!    queries 30 minutes apart do not list has its doubt cleared and is pushed again; a held
+//!    one, or one whose push never left, is pushed again (once per run, under the push lease);
+//!    one SkyPay has reported on is never pushed again (an anomaly);
 //! 5. reads the balance (balanceQuery);
 //! 6. releases the gate, recording when it queried what, and writes one log line that is also
 //!    CloudWatch metrics (EMF).
@@ -34,11 +37,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::actions::payout_queue::{Numbering, PayoutQueue, SubmitError, Submitted};
+use crate::actions::payout_queue::{PayoutQueue, SubmitError, Submitted};
 use crate::config::{Config, ConfigError};
 use crate::ledger::{
-    EventEffect, Gate, Ledger, LedgerError, OpenPush, PayoutLookup, PayoutStatus, QueryHistory,
-    ReconciliationView, StoredDifference, WriteContext,
+    EventEffect, Gate, Ledger, LedgerError, OpenPush, PayoutLookup, PayoutStatus, PushPolicy,
+    QueryHistory, ReconciliationView, Settlement, StoredDifference, WriteContext,
 };
 use crate::metrics::Emf;
 use crate::rules::money;
@@ -82,8 +85,21 @@ pub struct PayoutRun {
     pub unchanged: u64,
     /// QUEUED or UPLOADED payouts SkyPay's answer did not list: left as they are.
     pub unlisted: u64,
-    /// PENDING payouts SkyPay did not list, pushed again.
+    /// PENDING payouts SkyPay listed: its answer settled them, QUEUED (SPEC 14.3).
+    pub settled: u64,
+    /// PENDING payouts in doubt SkyPay did not list, waiting for a second query 30 minutes
+    /// after the first.
+    pub in_doubt: u64,
+    /// ... not listed by two queries 30 minutes apart: the doubt cleared, pushed again.
+    pub doubts_cleared: u64,
+    /// PENDING payouts SkyPay did not list, pushed again (held, never sent, or cleared).
     pub repushed: u64,
+    /// Payouts held (SkyPay refused the push for a reason about us) after this run: the
+    /// `PushesHeld` alarm fires while there are any.
+    pub held: u64,
+    /// PENDING payouts SkyPay does not list although it reported on them: never pushed again,
+    /// logged at error and counted as anomalies.
+    pub anomalies: u64,
     /// ... not pushed again because another push held the lease.
     pub lease_held: u64,
     /// ... not pushed again because the instruction is no longer valid (expired).
@@ -361,6 +377,15 @@ impl Reconciler {
             let answer = answers
                 .iter()
                 .find(|a| a.control_number == payout.control_number);
+            if answer.is_some() && payout.pending {
+                // SkyPay lists it: it has the push, whatever our attempts' answers said.
+                let ctx = WriteContext::at(request_id, inner.clock.now());
+                let settled = inner
+                    .ledger
+                    .settle_push(&payout.control_number, Settlement::Listed, 0, &ctx)
+                    .await?;
+                report.settled += u64::from(settled);
+            }
             match answer {
                 Some(answer) => match status::event_of(answer) {
                     None => report.unchanged += 1,
@@ -389,31 +414,85 @@ impl Reconciler {
         Ok(Ok(()))
     }
 
-    /// A PENDING payout SkyPay does not know: pushed again with the same number and
-    /// instruction, through payout-queue's own path (the push lease of section 7).
+    /// A PENDING payout SkyPay does not list (SPEC 14.3): pushed again with the same number
+    /// and instruction, through payout-queue's own path (the push lease of section 7), unless
+    /// an attempt is in doubt (settled by two queries 30 minutes apart first), a push is in
+    /// flight, or SkyPay has reported on it.
     async fn repush(
         &self,
         payout: &OpenPush,
         report: &mut PayoutRun,
         request_id: &str,
     ) -> Result<(), Failed> {
-        let instruction = match self.inner.ledger.payout(&payout.control_number).await? {
-            Some(PayoutLookup::Payout(view)) if view.status == PayoutStatus::Pending => {
-                view.instruction_text
-            }
+        let inner = &self.inner;
+        let view = match inner.ledger.payout(&payout.control_number).await? {
+            Some(PayoutLookup::Payout(view)) if view.status == PayoutStatus::Pending => view,
             _ => {
                 report.unchanged += 1;
                 return Ok(());
             }
         };
-        let submitted = self
-            .inner
+        let now = inner.clock.now();
+        let ctx = WriteContext::at(request_id, now);
+        if view.reported {
+            tracing::error!(
+                number = payout.control_number.as_str(),
+                "payout reconcile: SkyPay does not list a PENDING payout it reported on; not \
+                 pushed again (see GET /admin/payouts/{{controlNumber}})"
+            );
+            report.anomalies += 1;
+            return Ok(());
+        }
+        if view.leased_at(now.timestamp()) {
+            report.lease_held += 1;
+            return Ok(());
+        }
+        if view.in_doubt_at(now.timestamp()) {
+            let interval = seconds(api::QUERY_INTERVAL);
+            let cleared = match view.unlisted_at {
+                None => {
+                    inner
+                        .ledger
+                        .settle_push(&view.control_number, Settlement::FirstUnlisted, 0, &ctx)
+                        .await?;
+                    false
+                }
+                Some(first) if now.timestamp() - first >= interval => {
+                    inner
+                        .ledger
+                        .settle_push(&view.control_number, Settlement::ClearDoubt, interval, &ctx)
+                        .await?
+                }
+                Some(_) => false,
+            };
+            if !cleared {
+                report.in_doubt += 1;
+                return Ok(());
+            }
+            report.doubts_cleared += 1;
+            tracing::warn!(
+                number = payout.control_number.as_str(),
+                "payout reconcile: a push in doubt is not listed by two queries 30 minutes \
+                 apart; pushed again"
+            );
+        }
+        let submitted = inner
             .queue
-            .submit(instruction.as_bytes(), Numbering::Random, request_id)
+            .submit(
+                view.instruction_text.as_bytes(),
+                PushPolicy::PayoutRun,
+                request_id,
+            )
             .await;
         match submitted {
-            Ok(Submitted::Repushed(_) | Submitted::Created(_)) => report.repushed += 1,
-            Ok(Submitted::NotPending(_)) => report.unchanged += 1,
+            Ok(Submitted::Repushed(r) | Submitted::Created(r)) => {
+                report.repushed += 1;
+                report.held += u64::from(r.held);
+            }
+            Ok(Submitted::Existing(view)) => {
+                report.unchanged += 1;
+                report.held += u64::from(view.push_held.is_some());
+            }
             Err(SubmitError::InFlight(_)) => report.lease_held += 1,
             Err(SubmitError::Ledger(e)) => return Err(e.into()),
             Err(e) => {
@@ -423,6 +502,7 @@ impl Reconciler {
                     "payout reconcile: a PENDING payout SkyPay does not list was not pushed again"
                 );
                 report.repush_refused += 1;
+                report.held += u64::from(view.push_held.is_some());
             }
         }
         Ok(())
@@ -441,6 +521,9 @@ impl Reconciler {
             .count("ReconcileQueries", report.queries)
             .count("ReconcileChanges", changed)
             .count("ReconcileRepushes", report.repushed)
+            .count("PushesHeld", report.held)
+            .count("PushesInDoubt", report.in_doubt)
+            .count("anomalies", report.anomalies)
             .count("ReconcileDeferred", report.deferred)
             .count("ReconcileFailures", u64::from(error.is_some()))
             .property("message", "payout reconcile run")

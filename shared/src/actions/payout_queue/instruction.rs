@@ -16,7 +16,9 @@ use crate::wire::{FieldError, Fields};
 /// identity fields not at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instruction {
-    pub control_number: Option<ControlNumber>,
+    /// Required (SPEC 14.1): the loan system owns the number, so a retry of the same
+    /// instruction is the same payout. The gateway never draws one.
+    pub control_number: ControlNumber,
     pub name: Name,
     /// Normalised to `0XXXXXXXXXX`.
     pub phone: Phone,
@@ -76,7 +78,13 @@ impl Instruction {
                 }),
             }
         };
-        let control_number = number("controlNumber")?;
+        let control_number = number("controlNumber")?.ok_or_else(|| {
+            FieldError::new(
+                "controlNumber",
+                "is required: the loan system names every payout, so that a retry is the same \
+                 payout (SPEC 14.1)",
+            )
+        })?;
         let code = fields.required_integer("withdrawChannel", 1, 99_999)?;
         let channel = PayoutChannel::from_code(code).ok_or_else(|| {
             FieldError::new("withdrawChannel", "must be one of 1, 5, 6, 8, 9, 15")
@@ -200,7 +208,7 @@ impl Instruction {
         };
         put(
             "controlNumber",
-            self.control_number.as_ref().map(|c| c.as_str().to_owned()),
+            Some(self.control_number.as_str().to_owned()),
         );
         put("name", Some(self.name.as_str().to_owned()));
         put("phone", Some(self.phone.as_str().to_owned()));
@@ -241,19 +249,13 @@ impl Instruction {
     }
 
     /// The body we POST to SkyPay.
-    pub(super) fn payout_queue_body(
-        &self,
-        control_number: &ControlNumber,
-        config: &Config,
-        sender: &str,
-    ) -> Value {
+    pub(super) fn payout_queue_body(&self, config: &Config, sender: &str) -> Value {
         let mut fields = self.fields();
         // Ours, not payoutQueue's.
         fields.remove("expiresAt");
         fields.remove("contractNumber");
         let mut map = skypay_api::request(config, skypay_api::PAYOUT_QUEUE);
         map.extend(fields);
-        map.insert("controlNumber".to_owned(), json!(control_number.as_str()));
         map.insert("sender".to_owned(), json!(sender));
         Value::Object(map)
     }

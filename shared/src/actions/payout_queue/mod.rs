@@ -12,4 +12,4 @@ mod instruction;
 mod service;
 
 pub use instruction::Instruction;
-pub use service::{Numbering, PayoutQueue, Registered, SubmitError, Submitted, classify};
+pub use service::{PayoutQueue, Registered, SERVICE, SubmitError, Submitted, classify};

@@ -3,16 +3,15 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-
 use super::Instruction;
 use crate::config::Config;
 use crate::ledger::{
     CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
-    PushOutcome, PushRecord, WriteContext,
+    PushOutcome, PushPolicy, PushRecord, WriteContext,
 };
 use crate::mask::Private;
-use crate::rules::{self, ControlNumber};
+use crate::metrics::Emf;
+use crate::rules::ControlNumber;
 use crate::skypay_client::{Answer, ClientError, SkyPayClient};
 use crate::wire::{FieldError, Fields};
 
@@ -27,46 +26,18 @@ fn lease_seconds(config: &Config) -> i64 {
         });
     i64::try_from(timeout.saturating_mul(3)).unwrap_or(30)
 }
-/// How many generated control numbers are tried before giving up on collisions.
-const NUMBER_ATTEMPTS: u32 = 5;
-
-/// How a control number is chosen when the instruction has none.
-#[derive(Clone, Copy, Debug)]
-pub enum Numbering<'a> {
-    /// Random digits (the local server's admin route).
-    Random,
-    /// Derived from the SQS message id: a redelivery of the same message finds the payout it
-    /// created, instead of creating a second one.
-    FromMessage(&'a str),
-}
-
-impl Numbering<'_> {
-    fn candidate(self, prefix: &rules::Prefix, attempt: u32) -> Option<ControlNumber> {
-        let digits: u64 = match self {
-            Numbering::Random => rand::random::<u64>() % 10_000_000_000,
-            Numbering::FromMessage(id) => {
-                let hash = Sha256::digest(format!("{id}:{attempt}").as_bytes());
-                let mut bytes = [0u8; 8];
-                for (b, h) in bytes.iter_mut().zip(hash.iter()) {
-                    *b = *h;
-                }
-                u64::from_be_bytes(bytes) % 10_000_000_000
-            }
-        };
-        ControlNumber::parse(&format!("{}{digits:010}", prefix.as_str()), prefix).ok()
-    }
-}
-
 /// What happened to an instruction.
 #[derive(Clone, Debug)]
 pub enum Submitted {
     /// Registered now (and pushed, for pushed channels): 201.
     Created(Registered),
-    /// The same instruction again for a payout still PENDING: pushed again, 200.
+    /// The same instruction again for a payout still PENDING, neither in doubt nor held:
+    /// pushed again, 200.
     Repushed(Registered),
-    /// The same instruction again for a payout that is no longer PENDING: 409 on the admin
-    /// route; in Lambda, an SQS redelivery of work already done.
-    NotPending(Box<PayoutView>),
+    /// The same instruction again for a payout that is not pushed again (SPEC 14.1: no longer
+    /// PENDING, or in doubt, or held): the payout as it stands, 200; in Lambda, an SQS
+    /// redelivery of work already done, acknowledged.
+    Existing(Box<PayoutView>),
 }
 
 /// A payout this call registered or pushed, and the status our own conditional writes left it
@@ -76,6 +47,11 @@ pub enum Submitted {
 pub struct Registered {
     pub control_number: ControlNumber,
     pub status: PayoutStatus,
+    /// A PENDING payout whose push never left (no connection): pushing again is safe, and the
+    /// SQS delivery is retried. A payout left in doubt or held is not (SPEC 14.3).
+    pub retry: bool,
+    /// SkyPay held this push (a reason about us): the payout run pushes it again.
+    pub held: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +67,9 @@ pub enum SubmitError {
     #[error("ledger failure: {0}")]
     Ledger(#[from] LedgerError),
 }
+
+/// The function's name, the metrics' `Service` dimension.
+pub const SERVICE: &str = "payout-queue";
 
 /// The payout-queue service: configuration, ledger and SkyPay client, built once.
 #[derive(Clone, Debug)]
@@ -128,99 +107,73 @@ impl PayoutQueue {
         &self.inner.ledger
     }
 
-    /// Validates, registers and (for pushed channels) pushes one instruction.
+    /// Validates, registers and (for pushed channels) pushes one instruction. The same number
+    /// with the same instruction is the same payout (SPEC 14.1); `policy` says who asks, for a
+    /// payout that is PENDING already (SPEC 14.3: only the payout run pushes a held one).
     pub async fn submit(
         &self,
         body: &[u8],
-        numbering: Numbering<'_>,
+        policy: PushPolicy,
         request_id: &str,
     ) -> Result<Submitted, SubmitError> {
         let config = &self.inner.config;
         let fields = Fields::decode(body, &crate::config::Encryption::Off).0?;
         let ctx = WriteContext::new(request_id);
-        let given = Instruction::parse(&fields, &config.prefix, ctx.now)?;
-        let expires_at = given
+        let instruction = Instruction::parse(&fields, &config.prefix, ctx.now)?;
+        let expires_at = instruction
             .expires_at
             .as_ref()
             .map_or(ctx.now + config.payout_validity, |t| t.utc);
-        let pushed = given.channel.is_pushed();
-
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let control_number = match (&given.control_number, numbering) {
-                (Some(number), _) => number.clone(),
-                (None, n) => n.candidate(&config.prefix, attempt).ok_or_else(|| {
-                    SubmitError::Conflict("cannot generate a control number".to_owned())
-                })?,
-            };
-            // The instruction as stored carries its number, generated or given: sent again
-            // with that number (a retry through the payout queue), it is the same instruction.
-            let instruction = Instruction {
-                control_number: Some(control_number.clone()),
-                ..given.clone()
-            };
-            let canonical = instruction.canonical();
-            let payout = NewPayout {
-                control_number: control_number.clone(),
-                amount: instruction.amount,
-                channel: instruction.channel,
-                expires_at,
-                instruction: Private(canonical.clone()),
-                status: if pushed {
-                    PayoutStatus::Pending
-                } else {
-                    PayoutStatus::Queued
-                },
-                lease_seconds: pushed.then_some(lease_seconds(config)),
-            };
-            match self.inner.ledger.create_payout(&payout, &ctx).await? {
-                CreateOutcome::Created => {
-                    let status = if pushed {
-                        self.push(&control_number, &instruction, 1, &ctx).await?
-                    } else {
-                        PayoutStatus::Queued
-                    };
-                    return Ok(Submitted::Created(Registered {
-                        control_number,
-                        status,
-                    }));
-                }
-                CreateOutcome::Exists(Some(existing))
-                    if *existing.instruction_text == canonical =>
-                {
-                    return self
-                        .resubmit(&control_number, &instruction, existing, &ctx)
-                        .await;
-                }
-                // Taken by another payout, or by orphan callbacks: a given number is a conflict,
-                // a generated one is drawn again.
-                CreateOutcome::Exists(_) if given.control_number.is_some() => {
-                    return Err(SubmitError::Conflict(format!(
-                        "control number {control_number} is already used by a different payout"
-                    )));
-                }
-                CreateOutcome::Exists(_) if attempt < NUMBER_ATTEMPTS => continue,
-                CreateOutcome::Exists(_) => {
-                    return Err(SubmitError::Conflict(
-                        "no free control number after several attempts".to_owned(),
-                    ));
-                }
+        let pushed = instruction.channel.is_pushed();
+        let control_number = instruction.control_number.clone();
+        let canonical = instruction.canonical();
+        let payout = NewPayout {
+            control_number: control_number.clone(),
+            amount: instruction.amount,
+            channel: instruction.channel,
+            expires_at,
+            instruction: Private(canonical.clone()),
+            status: if pushed {
+                PayoutStatus::Pending
+            } else {
+                PayoutStatus::Queued
+            },
+            lease_seconds: pushed.then_some(lease_seconds(config)),
+        };
+        match self.inner.ledger.create_payout(&payout, &ctx).await? {
+            CreateOutcome::Created if pushed => {
+                let outcome = self.push(&instruction, 1, &ctx).await?;
+                Ok(Submitted::Created(outcome))
             }
+            CreateOutcome::Created => Ok(Submitted::Created(Registered {
+                control_number,
+                status: PayoutStatus::Queued,
+                retry: false,
+                held: false,
+            })),
+            CreateOutcome::Exists(Some(existing)) if *existing.instruction_text == canonical => {
+                self.resubmit(&instruction, existing, policy, &ctx).await
+            }
+            // Taken by another payout, or by orphan callbacks (SPEC 12.13).
+            CreateOutcome::Exists(_) => Err(SubmitError::Conflict(format!(
+                "control number {control_number} is already used by a different payout"
+            ))),
         }
     }
 
-    /// The same instruction again: push again if still PENDING and nobody else is pushing.
+    /// The same instruction again: pushed again only if still PENDING, neither in doubt nor
+    /// held (for the loan system), never reported on by SkyPay, and nobody else is pushing.
     async fn resubmit(
         &self,
-        control_number: &ControlNumber,
         instruction: &Instruction,
         existing: Box<PayoutView>,
+        policy: PushPolicy,
         ctx: &WriteContext,
     ) -> Result<Submitted, SubmitError> {
         if existing.status != PayoutStatus::Pending {
-            return Ok(Submitted::NotPending(existing));
+            return Ok(Submitted::Existing(existing));
         }
+        let control_number = &instruction.control_number;
         match self
             .inner
             .ledger
@@ -228,34 +181,34 @@ impl PayoutQueue {
                 control_number,
                 &instruction.canonical(),
                 lease_seconds(&self.inner.config),
+                policy,
                 ctx,
             )
             .await?
         {
             LeaseOutcome::Acquired { attempts } => {
-                let status = self
-                    .push(control_number, instruction, attempts, ctx)
-                    .await?;
-                Ok(Submitted::Repushed(Registered {
-                    control_number: control_number.clone(),
-                    status,
-                }))
+                let outcome = self.push(instruction, attempts, ctx).await?;
+                Ok(Submitted::Repushed(outcome))
             }
-            LeaseOutcome::Refused(Some(view)) if view.status != PayoutStatus::Pending => {
-                Ok(Submitted::NotPending(view))
+            // Another push is in flight now: 409 (SPEC 12.8), the delivery retried.
+            LeaseOutcome::Refused(Some(view)) if view.leased_at(ctx.now.timestamp()) => {
+                Err(SubmitError::InFlight(control_number.to_string()))
             }
-            LeaseOutcome::Refused(_) => Err(SubmitError::InFlight(control_number.to_string())),
+            LeaseOutcome::Refused(Some(view)) => Ok(Submitted::Existing(view)),
+            LeaseOutcome::Refused(None) => Err(SubmitError::Conflict(format!(
+                "control number {control_number} is already used by a different payout"
+            ))),
         }
     }
 
-    /// Pushes to SkyPay (we hold the lease), records the outcome and returns the payout's status.
+    /// Pushes to SkyPay (we hold the lease), records the outcome and returns what it left.
     async fn push(
         &self,
-        control_number: &ControlNumber,
         instruction: &Instruction,
         attempts: u32,
         ctx: &WriteContext,
-    ) -> Result<PayoutStatus, SubmitError> {
+    ) -> Result<Registered, SubmitError> {
+        let control_number = &instruction.control_number;
         let outcome = match &self.inner.skypay {
             None => {
                 tracing::warn!(
@@ -268,8 +221,7 @@ impl PayoutQueue {
                 }
             }
             Some((client, sender)) => {
-                let body =
-                    instruction.payout_queue_body(control_number, &self.inner.config, sender);
+                let body = instruction.payout_queue_body(&self.inner.config, sender);
                 let answer = client.post(&body).await;
                 classify(answer, attempts)
             }
@@ -279,17 +231,8 @@ impl PayoutQueue {
             .ledger
             .finish_push(control_number, &outcome, ctx)
             .await?;
-        let (result, code, description) = match &outcome {
-            PushOutcome::Queued { code, description } => {
-                (PayoutStatus::Queued, code.as_str(), description.as_str())
-            }
-            PushOutcome::Rejected { code, description } => {
-                (PayoutStatus::Rejected, code.as_str(), description.as_str())
-            }
-            PushOutcome::Transient { description } => {
-                (PayoutStatus::Pending, "", description.as_str())
-            }
-        };
+        let result = outcome.status();
+        let (code, description) = outcome.answer();
         tracing::info!(
             action = "payoutQueue",
             number = control_number.as_str(),
@@ -304,17 +247,24 @@ impl PayoutQueue {
                 .unwrap_or_default(),
             skypayCode = code,
             skypayDescription = description,
+            class = outcome.class(),
             result = result.as_str(),
             recorded = record.recorded(),
             requestId = ctx.request_id.as_str(),
             "payout pushed"
         );
         if record == PushRecord::Recorded {
-            return Ok(result);
+            return Ok(Registered {
+                control_number: control_number.clone(),
+                status: result,
+                retry: matches!(outcome, PushOutcome::NotSent { .. }),
+                held: matches!(outcome, PushOutcome::Held { .. }),
+            });
         }
-        // The lease ran out during the push and another attempt took over: its record stands,
-        // and is what this attempt reports (rare: a push slower than the lease).
-        self.inner
+        // The lease ran out during the push and the payout run settled it, or (a refusal) an
+        // attempt is in doubt: what the ledger holds stands, and is what this attempt reports.
+        let status = self
+            .inner
             .ledger
             .payout_status(control_number.as_str())
             .await?
@@ -323,38 +273,55 @@ impl PayoutQueue {
                     key: control_number.to_string(),
                     what: "a payout just written cannot be read back",
                 })
-            })
+            })?;
+        Ok(Registered {
+            control_number: control_number.clone(),
+            status,
+            retry: false,
+            held: false,
+        })
     }
 }
 
-/// SPEC section 7: what SkyPay's answer means for the payout.
+/// SPEC 14.3: what SkyPay's answer to attempt `attempts` means for the payout.
+///
+/// One deviation from the SPEC's table, on the safe side: -1008 ("control number already
+/// exists") on a first attempt is *unknown*, not refused. SkyPay has a payout under our number
+/// that this ledger never pushed (a restored table, another deployment on the same prefix):
+/// REJECTED would tell the loan system to issue the money again under a new number while
+/// SkyPay may pay the old one. payoutQueryStatus settles it.
 pub fn classify(answer: Answer, attempts: u32) -> PushOutcome {
     match answer {
         Answer::Code { code, description } => match code.as_str() {
             "1000" => PushOutcome::Queued { code, description },
-            // "Control number is already exists" after an earlier attempt of ours: that attempt
-            // reached SkyPay even though we never read its answer.
+            // An earlier attempt of ours reached SkyPay even though we never read its answer.
             "-1008" if attempts > 1 => PushOutcome::Queued { code, description },
-            "-9999" | "-1009" => PushOutcome::Transient {
+            "-1008" | "-9999" | "-1009" => PushOutcome::InDoubt {
                 description: format!("{code} {description}"),
             },
+            // About us, not the instruction: credentials, balance, limits.
+            "-1001" | "-1016" | "-1027" | "-1032" => PushOutcome::Held { code, description },
             _ => PushOutcome::Rejected { code, description },
         },
-        Answer::Unreadable { reason } => PushOutcome::Transient {
+        Answer::Unreadable { reason } => PushOutcome::InDoubt {
+            description: reason,
+        },
+        Answer::NotSent { reason } => PushOutcome::NotSent {
             description: reason,
         },
     }
 }
 
 impl PayoutQueue {
-    /// Handles one SQS message; true when it must be delivered again.
+    /// Handles one SQS message; true when it must be delivered again: only when nothing
+    /// reached SkyPay (no connection, a ledger failure, a push in flight). A push held or left
+    /// in doubt is acknowledged: the ledger holds it and the payout run takes over (SPEC 14.3).
+    /// An invalid instruction is acknowledged too, logged at error and counted (SPEC 14.1):
+    /// redelivering it cannot make it valid.
     pub async fn process_message(&self, message_id: &str, body: &[u8]) -> bool {
-        match self
-            .submit(body, Numbering::FromMessage(message_id), message_id)
-            .await
-        {
-            Ok(Submitted::Created(r) | Submitted::Repushed(r)) => r.status == PayoutStatus::Pending,
-            Ok(Submitted::NotPending(_)) => false,
+        match self.submit(body, PushPolicy::LoanSystem, message_id).await {
+            Ok(Submitted::Created(r) | Submitted::Repushed(r)) => r.retry,
+            Ok(Submitted::Existing(_)) => false,
             Err(SubmitError::InFlight(n)) => {
                 tracing::warn!(
                     messageId = message_id,
@@ -368,12 +335,20 @@ impl PayoutQueue {
                 true
             }
             Err(e) => {
-                tracing::error!(
-                    messageId = message_id,
-                    error = %e,
-                    "instruction refused; it will reach the dead-letter queue"
+                println!(
+                    "{}",
+                    Emf::new(SERVICE)
+                        .count("InvalidInstructions", 1)
+                        .property(
+                            "message",
+                            "instruction refused: acknowledged without a payout"
+                        )
+                        .property("level", "ERROR")
+                        .property("messageId", message_id)
+                        .property("error", e.to_string())
+                        .line(chrono::Utc::now())
                 );
-                true
+                false
             }
         }
     }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::{EVENT_PREFIX, REF_SEPARATOR, or_dash, payout_key, payout_pk};
-use crate::ledger::conditional::{Conditional, conditional, failed_condition};
+use crate::ledger::conditional::failed_condition;
 use crate::ledger::expr::bind;
 use crate::ledger::item::{Attributes, s, ss};
 use crate::ledger::schema::{PARTITION_KEY, SORT_KEY};
@@ -121,23 +121,6 @@ impl Ledger {
         let new_only = "attribute_not_exists(#pk)";
         let names = bind(&[new_only], vec![]).names;
 
-        let Some(effect) = event.effect else {
-            // Recorded only: one conditional PutItem.
-            let result = self
-                .client
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .condition_expression(new_only)
-                .set_expression_attribute_names(names)
-                .send()
-                .await;
-            return Ok(match conditional("PutItem", result)? {
-                Conditional::Written(_) => EventOutcome::Stored,
-                Conditional::Refused(_) => EventOutcome::Duplicate,
-            });
-        };
-
         let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(item))
@@ -146,8 +129,16 @@ impl Ledger {
             .build()
             .map_err(|e| LedgerError::build("Put", &e))?;
 
+        // Every event, applied or only recorded, touches the payout's item: `lastEventAt` says
+        // SkyPay has seen the number (it is never pushed again, SPEC 14.3), and for a number we
+        // never registered the item reserves it (SPEC 12.13, 14.7: whatever the payType).
         let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
                       #lastEventAt = :now";
+        let Some(effect) = event.effect else {
+            return self
+                .store_event(put, format!("SET {common}"), event, ctx, pk)
+                .await;
+        };
         // payType 1 and 5 carry ML's referenceNumber: added to the set `reference_of` reads.
         let reference = match (effect, event.reference_number.as_deref()) {
             (EventEffect::Uploaded, Some(r)) if !r.is_empty() => Some(("1", r)),
@@ -221,9 +212,39 @@ impl Ledger {
                 ("ref", AttributeValue::Ss(vec![ref_entry])),
             ],
         );
+        self.store_event_bound(put, update, bound, event, ctx, pk)
+            .await
+    }
+
+    /// The event's `Put` (new only) and the payout's `Update`, in one transaction.
+    async fn store_event(
+        &self,
+        put: Put,
+        update: String,
+        event: &PayoutEvent,
+        ctx: &WriteContext,
+        pk: String,
+    ) -> Result<EventOutcome, LedgerError> {
+        let bound = bind(
+            &[&update],
+            vec![("cn", s(&event.control_number)), ("now", s(ctx.now_text()))],
+        );
+        self.store_event_bound(put, update, bound, event, ctx, pk)
+            .await
+    }
+
+    async fn store_event_bound(
+        &self,
+        put: Put,
+        update: String,
+        bound: crate::ledger::expr::Bound,
+        event: &PayoutEvent,
+        ctx: &WriteContext,
+        pk: String,
+    ) -> Result<EventOutcome, LedgerError> {
         let update = Update::builder()
             .table_name(self.table())
-            .set_key(Some(payout_key(&event.control_number)))
+            .set_key(Some(payout_key(or_dash(&event.control_number))))
             .update_expression(update)
             .set_expression_attribute_names(bound.names)
             .set_expression_attribute_values(bound.values)

@@ -12,9 +12,10 @@
 //! | `closedAs` CANCELLED / FAILED, first one wins | payType 3, 4 |
 //! | `finals`, the set of final outcomes reported | payoutPayout, payType 2, 3, 4, REJECTED |
 //!
-//! Status = PAID if paid, else the closing status if closed, else REJECTED if rejected, else
-//! UPLOADED if uploaded, else the queue status. `anomaly` = more than one final outcome was
-//! reported (PAID and CANCELLED, say), in whichever order they came.
+//! Status = PAID if paid, else REJECTED if rejected (final, like a closing: SPEC 14.7), else
+//! the closing status if closed, else UPLOADED if uploaded, else the queue status. `anomaly` =
+//! more than one final outcome was reported (PAID and CANCELLED, say), in whichever order they
+//! came, or SkyPay reported an upload of a payout it refused.
 //!
 //! The writers live apart, one module each; this module holds the keys, the status rule and
 //! the reads they share:
@@ -30,8 +31,12 @@ mod payout_payout;
 mod push;
 
 pub use events::{EventEffect, EventOutcome, EventSource, PayoutEvent};
-pub use payout_payout::{CancelOutcome, InquiryOutcome, PayOutcome, Payment, PayoutDetails};
-pub use push::{CreateOutcome, LeaseOutcome, NewPayout, PushOutcome, PushRecord};
+pub use payout_payout::{
+    CancelOutcome, InquiryOutcome, PUSHED_AT_COUNTER, PayOutcome, Payment, PayoutDetails,
+};
+pub use push::{
+    CreateOutcome, LeaseOutcome, NewPayout, PushOutcome, PushPolicy, PushRecord, Settlement,
+};
 
 use std::collections::HashMap;
 
@@ -100,12 +105,12 @@ pub(crate) fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
     let queue = item.s("queueStatus")?;
     Some(if item.has("paidAt") {
         PayoutStatus::Paid
+    } else if queue == "REJECTED" {
+        PayoutStatus::Rejected
     } else if item.s("closedAs") == Some("CANCELLED") {
         PayoutStatus::Cancelled
     } else if item.s("closedAs") == Some("FAILED") {
         PayoutStatus::Failed
-    } else if queue == "REJECTED" {
-        PayoutStatus::Rejected
     } else if item.has("uploadedAt") {
         PayoutStatus::Uploaded
     } else if queue == "QUEUED" {
@@ -113,6 +118,16 @@ pub(crate) fn status_of(item: Item<'_>) -> Option<PayoutStatus> {
     } else {
         PayoutStatus::Pending
     })
+}
+
+/// More than one final outcome, or an upload of a payout SkyPay refused (SPEC 12.4, 14.7).
+pub(crate) fn anomaly_of(item: Item<'_>) -> bool {
+    let mut finals = item.string_set("finals");
+    let rejected = item.s("queueStatus") == Some("REJECTED");
+    if rejected && !finals.contains(&"REJECTED") {
+        finals.push("REJECTED");
+    }
+    finals.len() > 1 || (rejected && item.has("uploadedAt"))
 }
 
 /// A payout as the admin routes and the tests read it. Debug leaves out the instruction.
@@ -153,6 +168,24 @@ pub struct PayoutView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skypay_description: Option<String>,
     pub push_attempts: u32,
+    /// SPEC 14.3: an attempt's outcome is unknown (SkyPay may have taken it); only
+    /// payoutQueryStatus settles it. See also [`PayoutView::in_doubt_at`].
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub push_in_doubt: bool,
+    /// SPEC 14.3: SkyPay held the push for a reason about us (its code); the payout run pushes
+    /// it again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_held: Option<String>,
+    /// A push holds the lease until then (epoch seconds); past it, a lease never finished is a
+    /// push in doubt.
+    #[serde(skip)]
+    pub lease_until: Option<i64>,
+    /// SkyPay has reported on this payout (a callback or a query answer is stored).
+    #[serde(skip)]
+    pub reported: bool,
+    /// When a payoutQueryStatus first did not list it while in doubt (epoch seconds).
+    #[serde(skip)]
+    pub unlisted_at: Option<i64>,
     pub created_at: String,
     pub instruction: Private<serde_json::Value>,
     pub events: Vec<EventView>,
@@ -246,25 +279,23 @@ fn or_dash(text: &str) -> &str {
     if text.is_empty() { "-" } else { text }
 }
 
-/// The referenceNumber known for a payout (SPEC 13.2 `referenceNo`): that of the newest
-/// amended success (payType 5, by dealTime), else that of the upload (payType 1). Read from the
-/// payout's `refs` set, which those events `ADD` to, so the answer takes one read and does not
-/// depend on the order the callbacks came in.
+/// The referenceNumber known for a payout (SPEC 13.2 `referenceNo`, 14.7): that of the newest
+/// event by dealTime among uploads (payType 1) and amended successes (payType 5): a second
+/// upload with another reference means the shop re-issued it. Read from the payout's `refs`
+/// set, which those events `ADD` to, so the answer takes one read and does not depend on the
+/// order the callbacks came in. dealTime is compared as an instant when it can be read (else
+/// as sent); on a tie, the amendment wins.
 fn reference_of(item: Item<'_>) -> Option<String> {
-    let mut refs: Vec<(&str, &str, &str)> = item
-        .string_set(REFS)
+    item.string_set(REFS)
         .into_iter()
         .filter_map(|entry| {
             let mut parts = entry.splitn(3, REF_SEPARATOR);
-            Some((parts.next()?, parts.next()?, parts.next()?))
+            let (pay_type, deal_time, reference) = (parts.next()?, parts.next()?, parts.next()?);
+            let instant = SkyPayTime::parse(deal_time).map(|t| t.utc);
+            Some(((instant, deal_time, pay_type), reference))
         })
-        .collect();
-    refs.sort();
-    let newest_amendment = refs.iter().rev().find(|(pay_type, _, _)| *pay_type == "5");
-    let first_upload = refs.iter().find(|(pay_type, _, _)| *pay_type == "1");
-    newest_amendment
-        .or(first_upload)
-        .map(|(_, _, reference)| (*reference).to_owned())
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, reference)| reference.to_owned())
 }
 
 fn event_view(item: Item<'_>) -> EventView {
@@ -285,6 +316,19 @@ fn event_view(item: Item<'_>) -> EventView {
             .into_iter()
             .map(str::to_owned)
             .collect(),
+    }
+}
+
+impl PayoutView {
+    /// Whether a push holds the lease at `now` (epoch seconds).
+    pub fn leased_at(&self, now: i64) -> bool {
+        self.lease_until.is_some_and(|until| until >= now)
+    }
+
+    /// Whether SkyPay may have a push we never heard the outcome of: marked in doubt, or a
+    /// push that died in flight (its lease ran out and was never finished).
+    pub fn in_doubt_at(&self, now: i64) -> bool {
+        self.push_in_doubt || self.lease_until.is_some_and(|until| until < now)
     }
 }
 
@@ -312,7 +356,7 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
             .u32("withdrawChannel")
             .ok_or_else(|| corrupt("withdrawChannel"))?,
         expires_at: time::iso_manila(expires_at),
-        anomaly: item.string_set("finals").len() > 1,
+        anomaly: anomaly_of(item),
         reference_number,
         fail_description: item.s("failDescription").map(str::to_owned),
         pay_time: item.s("payTime").map(str::to_owned),
@@ -331,6 +375,13 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
             .map(str::to_owned),
         skypay_description: item.s("skypayDescription").map(str::to_owned),
         push_attempts: item.u32("pushAttempts").unwrap_or(0),
+        push_in_doubt: item.has("pushInDoubt"),
+        push_held: item.s("pushHeld").map(str::to_owned),
+        lease_until: item
+            .has("leaseToken")
+            .then(|| item.i64("leaseUntil").unwrap_or(0)),
+        reported: item.has("lastEventAt"),
+        unlisted_at: item.i64("unlistedAt"),
         created_at: time::iso_of_stored(item.s("createdAt").unwrap_or_default()),
         instruction: Private(
             serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),

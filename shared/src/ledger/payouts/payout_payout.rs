@@ -14,11 +14,17 @@ use crate::mask::Private;
 use crate::rules::{ControlNumber, money};
 use crate::time::SkyPayTime;
 
-/// What payoutPayout may pay: registered, queued (or uploaded), not paid, not closed, not
-/// expired. `status_of` below is the same rule read from an item.
-const PAYABLE: &str = "attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
+/// What payoutPayout may pay: registered for a shop pickup (channel 1 or 9: a pushed payout
+/// is never paid at a counter, SPEC 14.2), queued (or uploaded), not paid, not closed, not
+/// expired. `payability` below is the same rule read from an item.
+const PAYABLE: &str = "(#withdrawChannel = :one OR #withdrawChannel = :nine) \
+     AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
      AND #expiresAt > :nowEpoch \
      AND (#queueStatus = :QUEUED OR (#queueStatus = :PENDING AND attribute_exists(#uploadedAt)))";
+
+/// Why a pushed payout (channel 5, 6, 8, 15) is refused at a counter, in every state: -1012,
+/// logged at warn and counted as an anomaly (SPEC 14.2).
+pub const PUSHED_AT_COUNTER: &str = "a pushed payout asked at a counter";
 
 /// A cashier's payout, as payoutPayout reports it.
 #[derive(Clone, Debug)]
@@ -97,9 +103,14 @@ pub enum CancelOutcome {
     Cancelled,
     /// Cancelled before by the loan system: 200, nothing changed.
     AlreadyCancelled,
-    /// A pushed payout: SkyPay cancels only remit-store (V2) payouts, out of scope (SPEC 13.5):
-    /// 409.
+    /// A pushed payout SkyPay has (QUEUED or later): SkyPay cancels only remit-store (V2)
+    /// payouts, out of scope (SPEC 13.5): 409.
     Pushed(PayoutStatus),
+    /// A PENDING pushed payout whose push outcome is unknown: SkyPay may have it (SPEC 14.3):
+    /// 409 until payoutQueryStatus settles it.
+    PushInDoubt,
+    /// A PENDING pushed payout being pushed right now: 409, try again.
+    PushInFlight,
     /// Paid (the cashier won the race), closed by a callback, or held by orphan callbacks: 409.
     Refused(PayoutStatus),
     /// No payout under the number: 404.
@@ -137,6 +148,8 @@ impl Ledger {
                 ("paidSet", ss(&["PAID"])),
                 ("QUEUED", s("QUEUED")),
                 ("PENDING", s("PENDING")),
+                ("one", n(1)),
+                ("nine", n(9)),
             ],
         );
         let result = self
@@ -178,25 +191,32 @@ impl Ledger {
         })
     }
 
-    /// `POST /admin/payouts/{n}/cancel` (SPEC 13.5): a shop pickup (channel 1 or 9) not yet
-    /// paid becomes CANCELLED, in one conditional `UpdateItem` on the same item payoutPayout
-    /// writes: of a cashier's payment and the cancel, exactly one wins. A failed condition is
-    /// classified from the item as it was.
+    /// `POST /admin/payouts/{n}/cancel` (SPEC 13.5, 14.3): a shop pickup (channel 1 or 9) not
+    /// yet paid, or a PENDING pushed payout SkyPay never took (no attempt in doubt, no push in
+    /// flight, nothing reported by SkyPay), becomes CANCELLED, in one conditional `UpdateItem`
+    /// on the same item payoutPayout and the push write: of a cashier's payment (or a push)
+    /// and the cancel, exactly one wins. A failed condition is classified from the item as it
+    /// was.
     pub async fn cancel_payout(
         &self,
         control_number: &ControlNumber,
         ctx: &WriteContext,
     ) -> Result<CancelOutcome, LedgerError> {
         let condition = "attribute_exists(#queueStatus) \
-             AND (#withdrawChannel = :one OR #withdrawChannel = :nine) \
-             AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs)";
+             AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
+             AND ((#withdrawChannel = :one OR #withdrawChannel = :nine) \
+               OR (#queueStatus = :PENDING AND attribute_not_exists(#pushInDoubt) \
+                   AND attribute_not_exists(#leaseToken) AND attribute_not_exists(#uploadedAt) \
+                   AND attribute_not_exists(#lastEventAt)))";
         let update = "SET #closedAs = :cancelled, #closedAt = :now, #closedBy = :via, \
-             #cancelToken = :token, #updatedAt = :now ADD #finals :cancelledSet";
+             #cancelToken = :token, #updatedAt = :now ADD #finals :cancelledSet \
+             REMOVE #openPush";
         let bound = bind(
             &[condition, update],
             vec![
                 ("one", n(1)),
                 ("nine", n(9)),
+                ("PENDING", s("PENDING")),
                 ("cancelled", s("CANCELLED")),
                 ("now", s(ctx.now_text())),
                 ("via", s("partner-api")),
@@ -225,6 +245,9 @@ impl Ledger {
             return Ok(CancelOutcome::Refused(PayoutStatus::Orphan));
         };
         let pickup = matches!(old.u32("withdrawChannel"), Some(1 | 9));
+        let lease_until = old
+            .has("leaseToken")
+            .then(|| old.i64("leaseUntil").unwrap_or(0));
         Ok(match status {
             PayoutStatus::Cancelled if old.s("cancelToken") == Some(ctx.token.as_str()) => {
                 // The SDK retried a request whose first attempt was applied.
@@ -233,6 +256,14 @@ impl Ledger {
             PayoutStatus::Cancelled if old.s("closedBy") == Some("partner-api") => {
                 CancelOutcome::AlreadyCancelled
             }
+            PayoutStatus::Pending if !pickup && old.has("pushInDoubt") => {
+                CancelOutcome::PushInDoubt
+            }
+            PayoutStatus::Pending if !pickup => match lease_until {
+                Some(until) if until >= ctx.now.timestamp() => CancelOutcome::PushInFlight,
+                // A push that died in flight: in doubt.
+                _ => CancelOutcome::PushInDoubt,
+            },
             _ if !pickup => CancelOutcome::Pushed(status),
             other => CancelOutcome::Refused(other),
         })
@@ -254,6 +285,12 @@ fn payability(item: Option<Item<'_>>, now: DateTime<Utc>) -> Payability {
             reason: "reserved by callbacks for a number we never registered",
         });
     };
+    // SPEC 14.2: before the state, so that a pushed payout paid by SkyPay is not -1026 either.
+    if !matches!(item.u32("withdrawChannel"), Some(1 | 9)) {
+        return Payability::Refused(PayOutcome::NotPayable {
+            reason: PUSHED_AT_COUNTER,
+        });
+    }
     let reason = match status {
         PayoutStatus::Paid => {
             return Payability::Paid {

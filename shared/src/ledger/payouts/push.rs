@@ -1,5 +1,15 @@
 //! payout-queue's writes: registration (one conditional `PutItem`), the push lease for a
-//! redelivery, and the push's outcome, conditional on still holding the lease (SPEC 7).
+//! redelivery, and the push's outcome, conditional on still holding the lease (SPEC 7); and
+//! the payout run's settlement of a push whose outcome is unknown (SPEC 14.3).
+//!
+//! A push's state on the payout item, besides `queueStatus` PENDING:
+//!
+//! | attribute | meaning | cleared by |
+//! |---|---|---|
+//! | `leaseToken`, `leaseUntil` | a push is in flight (or died in flight: a lease past `leaseUntil` that was never finished counts as in doubt) | the push's own outcome; the run's settlement |
+//! | `pushInDoubt` | an attempt's outcome is unknown: SkyPay may have taken it | the run only: listed by payoutQueryStatus, or unlisted twice 30 minutes apart |
+//! | `pushHeld` | SkyPay refused for a reason about us (-1001, -1016, -1027, -1032) | the next accepted push |
+//! | `unlistedAt` | in doubt, and one payoutQueryStatus did not list it | a push; the settlement |
 
 use std::collections::HashMap;
 
@@ -61,25 +71,82 @@ impl PushRecord {
 pub enum LeaseOutcome {
     /// This call may push now.
     Acquired { attempts: u32 },
-    /// The payout is not PENDING, holds a different instruction, or another push is in flight.
+    /// The payout is not PENDING, holds a different instruction, is in doubt, held (for the
+    /// loan system), reported on by SkyPay, or another push is in flight.
     Refused(Option<Box<PayoutView>>),
 }
 
-/// How a push ended, as payout-queue records it.
+/// Who asks to push a PENDING payout again (SPEC 14.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushPolicy {
+    /// The loan system (an SQS redelivery, a re-post): never a held payout.
+    LoanSystem,
+    /// The payout run: a held payout too, once per run.
+    PayoutRun,
+}
+
+/// How a push ended, as payout-queue records it: SPEC 14.3's classes.
 #[derive(Clone, Debug)]
 pub enum PushOutcome {
-    Queued {
-        code: String,
-        description: String,
-    },
-    Rejected {
-        code: String,
-        description: String,
-    },
-    /// Still PENDING: the lease is released so that the next delivery can push again.
-    Transient {
-        description: String,
-    },
+    /// Accepted: QUEUED.
+    Queued { code: String, description: String },
+    /// Refused for a reason about the instruction: REJECTED, unless an attempt is in doubt.
+    Rejected { code: String, description: String },
+    /// Unknown: SkyPay may have taken it. PENDING and in doubt until payoutQueryStatus says.
+    InDoubt { description: String },
+    /// Held: refused for a reason about us (credentials, balance, limits). PENDING, held with
+    /// the code; the payout run pushes it again.
+    Held { code: String, description: String },
+    /// Never sent (no connection): PENDING, the lease released, the next delivery may push.
+    NotSent { description: String },
+}
+
+impl PushOutcome {
+    /// The payout's status once this outcome is recorded.
+    pub fn status(&self) -> PayoutStatus {
+        match self {
+            PushOutcome::Queued { .. } => PayoutStatus::Queued,
+            PushOutcome::Rejected { .. } => PayoutStatus::Rejected,
+            PushOutcome::InDoubt { .. }
+            | PushOutcome::Held { .. }
+            | PushOutcome::NotSent { .. } => PayoutStatus::Pending,
+        }
+    }
+
+    /// SkyPay's code and description, as logged.
+    pub fn answer(&self) -> (&str, &str) {
+        match self {
+            PushOutcome::Queued { code, description }
+            | PushOutcome::Rejected { code, description }
+            | PushOutcome::Held { code, description } => (code, description),
+            PushOutcome::InDoubt { description } | PushOutcome::NotSent { description } => {
+                ("", description)
+            }
+        }
+    }
+
+    /// The class's name, for the log line.
+    pub fn class(&self) -> &'static str {
+        match self {
+            PushOutcome::Queued { .. } => "accepted",
+            PushOutcome::Rejected { .. } => "refused",
+            PushOutcome::InDoubt { .. } => "unknown",
+            PushOutcome::Held { .. } => "held",
+            PushOutcome::NotSent { .. } => "not sent",
+        }
+    }
+}
+
+/// The payout run's settlement of a PENDING payout (SPEC 14.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// payoutQueryStatus listed it: SkyPay has it. QUEUED, doubt, hold and lease cleared.
+    Listed,
+    /// In doubt and not listed: the first such query is recorded (`unlistedAt`).
+    FirstUnlisted,
+    /// In doubt and not listed again, 30 minutes after the first: the doubt is cleared, so
+    /// that the payout may be pushed again.
+    ClearDoubt,
 }
 
 impl Ledger {
@@ -148,20 +215,29 @@ impl Ledger {
         })
     }
 
-    /// Takes the right to push a PENDING payout again (a redelivery): the instruction must be
-    /// the same and no other push may be in flight. One conditional `UpdateItem`.
+    /// Takes the right to push a PENDING payout again: the instruction must be the same, no
+    /// other push may be in flight or have died in flight (a lease never finished is in
+    /// doubt), no attempt may be in doubt, and SkyPay must never have reported on it (SPEC
+    /// 14.3); the loan system may not push a held payout. One conditional `UpdateItem`.
     pub async fn acquire_push_lease(
         &self,
         control_number: &ControlNumber,
         instruction: &str,
         lease_seconds: i64,
+        policy: PushPolicy,
         ctx: &WriteContext,
     ) -> Result<LeaseOutcome, LedgerError> {
-        let condition = "#queueStatus = :PENDING AND #instruction = :instruction \
+        const PUSHABLE: &str = "#queueStatus = :PENDING AND #instruction = :instruction \
              AND attribute_not_exists(#paidAt) AND attribute_not_exists(#closedAs) \
-             AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)";
+             AND attribute_not_exists(#uploadedAt) AND attribute_not_exists(#lastEventAt) \
+             AND attribute_not_exists(#leaseToken) AND attribute_not_exists(#pushInDoubt)";
+        let condition = match policy {
+            PushPolicy::LoanSystem => format!("{PUSHABLE} AND attribute_not_exists(#pushHeld)"),
+            PushPolicy::PayoutRun => PUSHABLE.to_owned(),
+        };
+        let condition = condition.as_str();
         let update = "SET #leaseUntil = :leaseUntil, #leaseToken = :token, #updatedAt = :now, \
-             #lastPushAt = :nowEpoch ADD #pushAttempts :one";
+             #lastPushAt = :nowEpoch ADD #pushAttempts :one REMOVE #unlistedAt";
         let bound = bind(
             &[condition, update],
             vec![
@@ -198,39 +274,49 @@ impl Ledger {
     }
 
     /// Records how a push ended. Conditional on still holding the lease, so a late answer of an
-    /// abandoned push cannot overwrite a newer one.
+    /// abandoned push cannot overwrite a newer one; a refusal is recorded only if no attempt
+    /// is in doubt (SPEC 14.3).
     pub async fn finish_push(
         &self,
         control_number: &ControlNumber,
         outcome: &PushOutcome,
         ctx: &WriteContext,
     ) -> Result<PushRecord, LedgerError> {
-        let condition = "#leaseToken = :token AND #queueStatus = :PENDING";
-        let (update, status, code, description) = match outcome {
-            PushOutcome::Queued { code, description } => (
+        let held = "#leaseToken = :token AND #queueStatus = :PENDING";
+        let not_in_doubt = "#leaseToken = :token AND #queueStatus = :PENDING \
+             AND attribute_not_exists(#pushInDoubt)";
+        let (condition, update) = match outcome {
+            PushOutcome::Queued { .. } => (
+                held,
                 "SET #queueStatus = :status, #skypayCode = :code, \
                  #skypayDescription = :description, #pushedAt = :now, #updatedAt = :now \
-                 REMOVE #leaseUntil, #leaseToken, #lastPushError",
-                "QUEUED",
-                code.as_str(),
-                description.as_str(),
+                 REMOVE #leaseUntil, #leaseToken, #lastPushError, #pushInDoubt, #pushHeld, \
+                 #unlistedAt",
             ),
-            PushOutcome::Rejected { code, description } => (
+            PushOutcome::Rejected { .. } => (
+                not_in_doubt,
                 "SET #queueStatus = :status, #skypayCode = :code, \
                  #skypayDescription = :description, #pushedAt = :now, #updatedAt = :now \
-                 ADD #finals :rejectedSet REMOVE #leaseUntil, #leaseToken, #openPush",
-                "REJECTED",
-                code.as_str(),
-                description.as_str(),
+                 ADD #finals :rejectedSet REMOVE #leaseUntil, #leaseToken, #openPush, #pushHeld",
             ),
-            PushOutcome::Transient { description } => (
+            PushOutcome::InDoubt { .. } => (
+                held,
+                "SET #pushInDoubt = :description, #lastPushError = :description, \
+                 #updatedAt = :now REMOVE #leaseUntil, #leaseToken",
+            ),
+            PushOutcome::Held { .. } => (
+                held,
+                "SET #pushHeld = :code, #skypayCode = :code, #skypayDescription = :description, \
+                 #lastPushError = :description, #updatedAt = :now REMOVE #leaseUntil, #leaseToken",
+            ),
+            PushOutcome::NotSent { .. } => (
+                held,
                 "SET #lastPushError = :description, #updatedAt = :now \
                  REMOVE #leaseUntil, #leaseToken",
-                "PENDING",
-                "",
-                description.as_str(),
             ),
         };
+        let status = outcome.status().as_str();
+        let (code, description) = outcome.answer();
         let bound = bind(
             &[condition, update],
             vec![
@@ -256,5 +342,60 @@ impl Ledger {
             Conditional::Written(_) => PushRecord::Recorded,
             Conditional::Refused(_) => PushRecord::LeaseLost,
         })
+    }
+
+    /// The payout run's settlement of a PENDING pushed payout (SPEC 14.3), one conditional
+    /// `UpdateItem`: true when written. Clearing a doubt requires the first unlisted query
+    /// to be at least `min_unlisted_seconds` old and no live lease.
+    pub async fn settle_push(
+        &self,
+        control_number: &str,
+        settlement: Settlement,
+        min_unlisted_seconds: i64,
+        ctx: &WriteContext,
+    ) -> Result<bool, LedgerError> {
+        let (condition, update) = match settlement {
+            Settlement::Listed => (
+                "#queueStatus = :PENDING",
+                "SET #queueStatus = :QUEUED, #pushedAt = if_not_exists(#pushedAt, :now), \
+                 #updatedAt = :now REMOVE #leaseUntil, #leaseToken, #pushInDoubt, #pushHeld, \
+                 #unlistedAt, #lastPushError",
+            ),
+            Settlement::FirstUnlisted => (
+                "#queueStatus = :PENDING AND attribute_not_exists(#unlistedAt) \
+                 AND (attribute_exists(#pushInDoubt) OR attribute_exists(#leaseToken)) \
+                 AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)",
+                "SET #unlistedAt = :nowEpoch, #updatedAt = :now",
+            ),
+            Settlement::ClearDoubt => (
+                "#queueStatus = :PENDING AND #unlistedAt <= :unlistedBefore \
+                 AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)",
+                "SET #doubtClearedAt = :now, #updatedAt = :now \
+                 REMOVE #pushInDoubt, #leaseUntil, #leaseToken, #unlistedAt",
+            ),
+        };
+        let bound = bind(
+            &[condition, update],
+            vec![
+                ("PENDING", s("PENDING")),
+                ("QUEUED", s("QUEUED")),
+                ("now", s(ctx.now_text())),
+                ("nowEpoch", n(ctx.now.timestamp())),
+                (
+                    "unlistedBefore",
+                    n(ctx.now.timestamp() - min_unlisted_seconds),
+                ),
+            ],
+        );
+        let result = self
+            .update_if(
+                payout_key(control_number),
+                condition,
+                update,
+                bound,
+                Returns::Nothing,
+            )
+            .await?;
+        Ok(matches!(result, Conditional::Written(_)))
     }
 }
