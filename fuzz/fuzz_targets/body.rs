@@ -163,9 +163,8 @@ fuzz_target!(|data: &[u8]| {
     let prefix = Prefix::new(PREFIX).expect("the prefix is valid");
     match Instruction::parse(&fields, &prefix, now) {
         Ok(instruction) => {
-            if let Some(number) = &instruction.control_number {
-                assert_number(number.as_str());
-            }
+            // SPEC 14.1: every accepted instruction names its control number.
+            assert_number(instruction.control_number.as_str());
             if let Some(number) = &instruction.contract_number {
                 assert_number(number.as_str());
             }
