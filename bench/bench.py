@@ -89,6 +89,9 @@ def log(message: str) -> None:
 
 def http_request(method: str, url: str, body: bytes | None = None, timeout: float = 30.0):
     request = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        # skypay-local's /admin takes JSON only (SPEC 14.6); SkyPay's routes take anything.
+        request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()

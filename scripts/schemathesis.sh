@@ -100,7 +100,8 @@ echo "skypay-local is up on $BASE"
 # The ledger entries the spec's examples name, so the examples reach the success paths
 # (1000) and then the repeat paths (-1026, -1015) instead of stopping at "unknown".
 admin() {
-    curl -fsS -o /dev/null "$BASE$1" -d "$2" || { echo "seeding $1 failed" >&2; exit 1; }
+    curl -fsS -o /dev/null -H 'Content-Type: application/json' "$BASE$1" -d "$2" ||
+        { echo "seeding $1 failed" >&2; exit 1; }
 }
 admin /admin/payouts '{"controlNumber":"SKY0112345678","name":"Cruz,Juan","phone":"09171234567","amount":"3400.00","withdrawChannel":1}'
 admin /admin/payouts '{"controlNumber":"SKY0100000042","name":"Cruz,Juan","phone":"09171234567","amount":"500","withdrawChannel":6,"accountNo":"09171234567"}'

@@ -381,6 +381,12 @@ pub fn url_is_loopback(url: &str) -> bool {
     if authority.contains('@') {
         return false;
     }
+    authority_is_loopback(authority)
+}
+
+/// Whether a URL authority or an HTTP `Host` (`host`, `host:port`, `[v6]:port`) names this
+/// machine: `localhost` or a loopback address.
+pub fn authority_is_loopback(authority: &str) -> bool {
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.split(':').next().unwrap_or(""),

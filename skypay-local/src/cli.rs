@@ -27,9 +27,13 @@ struct Args {
 
 #[derive(clap::Args, Debug)]
 struct Serve {
-    /// Address to listen on.
+    /// Address to listen on. A non-loopback address needs --allow-remote.
     #[arg(long, default_value = "127.0.0.1:3000")]
     listen: SocketAddr,
+    /// Listen beyond this machine: /admin then needs `Authorization: Bearer TOKEN`, the token
+    /// from SKYPAY_LOCAL_ADMIN_TOKEN or, unset, drawn and printed once at start.
+    #[arg(long)]
+    allow_remote: bool,
     /// The ledger file (kept across restarts). Default: .skypay/ledger.db
     #[arg(long, value_name = "FILE", conflicts_with_all = ["memory", "dynamodb_endpoint"])]
     data: Option<PathBuf>,
@@ -177,11 +181,41 @@ async fn serve(args: Serve, config: Config) -> Result<(), String> {
             outcome: args.sim_outcome,
         }),
     };
-    let running = crate::start(args.listen, store.clone(), config, options).await?;
+    let (access, printed_token) = if args.allow_remote {
+        match std::env::var("SKYPAY_LOCAL_ADMIN_TOKEN") {
+            Ok(token) if token.len() >= 16 => (
+                crate::AdminAccess::Remote {
+                    token: skypay::mask::Private(token),
+                },
+                None,
+            ),
+            Ok(_) => {
+                return Err("SKYPAY_LOCAL_ADMIN_TOKEN must be at least 16 characters".to_owned());
+            }
+            Err(_) => {
+                let token = crate::admin_guard::new_token();
+                let shown = token.as_str().to_owned();
+                (crate::AdminAccess::Remote { token }, Some(shown))
+            }
+        }
+    } else {
+        (crate::AdminAccess::Loopback, None)
+    };
+    let remote = access != crate::AdminAccess::Loopback;
+    let running = crate::start_with(args.listen, store.clone(), config, options, access).await?;
     println!(
         "{}",
         crate::banner(running.addr, &store, &running.config, running.sim.is_some())
     );
+    if remote {
+        println!(
+            "WARNING: --allow-remote: this server, /admin included, is reachable from the \
+             network. /admin needs Authorization: Bearer {}",
+            printed_token
+                .as_deref()
+                .unwrap_or("$SKYPAY_LOCAL_ADMIN_TOKEN")
+        );
+    }
     running.run_until(shutdown_signal()).await?;
     println!("skypay-local stopped; the ledger is closed.");
     Ok(())

@@ -7,6 +7,7 @@
 //! file is checked and locked before it is opened ([`ledger_file`]), and the HTTP server is
 //! bounded against slow and hostile clients ([`serve`]).
 
+pub mod admin_guard;
 pub mod cli;
 pub mod embedded;
 pub mod ledger_file;
@@ -69,6 +70,10 @@ pub struct Options {
     pub simulate: Option<Simulate>,
 }
 
+/// Who may reach `/admin` (SPEC 14.6): kept apart from [`Options`] (which is `Copy`) because it
+/// holds a secret.
+pub use admin_guard::AdminAccess;
+
 /// How the in-process SkyPay simulator moves a pushed payout on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Simulate {
@@ -113,7 +118,7 @@ struct Health {
 const PROBE_EVERY: Duration = Duration::from_secs(5);
 
 /// The whole HTTP surface.
-fn router(state: AppState, admin: skypay_admin::AdminState) -> Router {
+fn router(state: AppState, admin: skypay_admin::AdminState, guard: admin_guard::Guard) -> Router {
     let skypay = |action: Action| {
         post(
             move |State(state): State<AppState>,
@@ -160,7 +165,12 @@ fn router(state: AppState, admin: skypay_admin::AdminState) -> Router {
     routes
         .route("/healthz", get(healthz))
         .with_state(state)
-        .merge(skypay_admin::router(admin))
+        .merge(
+            skypay_admin::router(admin).layer(axum::middleware::from_fn_with_state(
+                guard,
+                admin_guard::guard,
+            )),
+        )
 }
 
 /// `GET /healthz`: 200 while the ledger takes writes, 503 once a write failed in storage (disk
@@ -350,13 +360,44 @@ async fn open(store: &Store, config: &Config, init: bool) -> Result<Opened, Stri
     }
 }
 
-/// Opens the ledger (see [`open`]) and serves every route on `listen`, within `options`.
+/// Opens the ledger (see [`open`]) and serves every route on `listen`, within `options`; `/admin`
+/// is this machine's only (SPEC 14.6).
 pub async fn start(
     listen: SocketAddr,
     store: Store,
     config: Config,
     options: Options,
 ) -> Result<Running, String> {
+    start_with(listen, store, config, options, AdminAccess::Loopback).await
+}
+
+/// [`start`], with `/admin` reachable as `access` says.
+pub async fn start_with(
+    listen: SocketAddr,
+    store: Store,
+    config: Config,
+    options: Options,
+    access: AdminAccess,
+) -> Result<Running, String> {
+    if access == AdminAccess::Loopback && !listen.ip().is_loopback() {
+        return Err(format!(
+            "--listen {listen} is reachable from the network, and so would /admin be (it \
+             registers and pushes payouts): listen on 127.0.0.1, or pass --allow-remote (then \
+             /admin needs a bearer token)"
+        ));
+    }
+    if config.auth_keys_are_builtin_default
+        && config
+            .skypay_api
+            .as_ref()
+            .is_some_and(|api| !skypay::config::url_is_loopback(&api.url))
+    {
+        return Err(
+            "SKYPAY_AUTH_KEYS is unset, and the built-in sample key is only for a SkyPay on \
+             this machine, but SKYPAY_API_URL points elsewhere: set SKYPAY_AUTH_KEYS"
+                .to_owned(),
+        );
+    }
     let Opened {
         ledger,
         writes,
@@ -399,7 +440,11 @@ pub async fn start(
     };
 
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(state, admin);
+    let guard = admin_guard::Guard {
+        port: addr.port(),
+        access,
+    };
+    let app = router(state, admin, guard);
     let limits = options.limits;
     let task = tokio::spawn(async move {
         serve::serve(listener, app, limits, async {

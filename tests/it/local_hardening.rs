@@ -22,6 +22,7 @@ fn pickup(cn: &str) -> Value {
 async fn post(http: &reqwest::Client, url: String, body: &Value) -> (u16, Value) {
     let response = http
         .post(url)
+        .header("content-type", "application/json")
         .body(body.to_string())
         .send()
         .await
@@ -242,7 +243,7 @@ async fn oversized_stalled_and_broken_bodies_get_the_2001_envelope() {
     // /admin refuses a large body with 413, before reading it.
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"POST /admin/payouts HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 10485760\r\n\r\n")
+        .write_all(b"POST /admin/payouts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 10485760\r\n\r\n")
         .await
         .unwrap();
     let mut answer = vec![0u8; 512];
@@ -513,4 +514,163 @@ async fn backup_then_restore_keeps_every_acknowledged_payout() {
         assert_eq!(reply["responseCode"], "-1026", "{cn}");
     }
     assert!(server.stop().success());
+}
+
+/// A payout instruction as a web page would send it.
+const CSRF_BODY: &str = r#"{"controlNumber":"SKY0100000666","name":"Cruz,Juan","phone":"09171234567","amount":"3400.00","withdrawChannel":1}"#;
+
+/// SPEC 14.6: any web page the developer opens could POST to skypay-local (a `text/plain` form
+/// post needs no preflight) and a DNS-rebinding one could even use a foreign `Host`. Before,
+/// such a POST registered a payout and pushed it. Now: 415 without `application/json`, 403 for a
+/// foreign `Origin` or a `Host` that is not this machine, and nothing is registered.
+#[tokio::test]
+async fn admin_refuses_cross_site_and_foreign_host_requests() {
+    let s = support::local::LocalServer::start(&[]).await;
+    let url = format!("{}/admin/payouts", s.base);
+    let own_origin = format!("http://127.0.0.1:{}", s.addr().port());
+    // (content type, Origin, Host, status)
+    let rows: [(&str, Option<&str>, Option<&str>, u16); 6] = [
+        (
+            "text/plain",
+            Some("http://evil.example"),
+            Some("evil.example"),
+            403,
+        ),
+        ("text/plain", None, None, 415),
+        ("application/x-www-form-urlencoded", None, None, 415),
+        ("application/json", Some("http://evil.example"), None, 403),
+        ("application/json", Some("null"), None, 403),
+        (
+            "application/json",
+            None,
+            Some("rebound.evil.example:3000"),
+            403,
+        ),
+    ];
+    for (content_type, origin, host, status) in rows {
+        let mut request = s
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(CSRF_BODY);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(host) = host {
+            request = request.header("host", host);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "{content_type} {origin:?} {host:?}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert!(body["error"].is_string(), "{body}");
+    }
+    let (status, _) = s.get("/admin/payouts/SKY0100000666").await;
+    assert_eq!(status, 404, "nothing was registered");
+    // A foreign origin cannot read either.
+    let response = s
+        .http
+        .get(format!("{}/admin/payouts/SKY0100000666", s.base))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    // The server's own origin and JSON: registered.
+    let response = s
+        .http
+        .post(&url)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("origin", own_origin)
+        .body(CSRF_BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    // SkyPay's routes are not /admin: any content type, as SkyPay sends it.
+    let inquiry = payout_inquiry("SKY0100000666", serde_json::json!({})).to_string();
+    let response = s
+        .http
+        .post(format!("{}/payoutInquiry", s.base))
+        .header("content-type", "text/plain")
+        .body(inquiry)
+        .send()
+        .await
+        .unwrap();
+    let envelope: serde_json::Value =
+        serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    assert_eq!(envelope["responseCode"], "1000");
+}
+
+/// SPEC 14.6: `--listen` beyond loopback is refused unless `--allow-remote`, and then `/admin`
+/// needs the bearer token; the built-in sample key is refused when SkyPay is not on loopback.
+#[tokio::test]
+async fn admin_beyond_this_machine_needs_allow_remote_and_a_token() {
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let refused = skypay_local::start(
+            listen.parse().unwrap(),
+            skypay_local::Store::Memory,
+            config_with(&[]),
+            skypay_local::Options::default(),
+        )
+        .await;
+        let Err(message) = refused else {
+            panic!("{listen} was served");
+        };
+        assert!(message.contains("--allow-remote"), "{message}");
+    }
+    let token = "a-long-enough-admin-token";
+    let s = support::local::LocalServer::start_with_access(skypay_local::AdminAccess::Remote {
+        token: skypay::mask::Private(token.to_owned()),
+    })
+    .await;
+    let url = format!("{}/admin/payouts", s.base);
+    for (authorization, status) in [
+        (None, 401),
+        (Some("Bearer wrong"), 401),
+        (Some(format!("Bearer {token}").as_str()), 201),
+    ] {
+        let mut request = s
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("host", "devbox.lan:3000")
+            .body(CSRF_BODY);
+        if let Some(a) = authorization {
+            request = request.header("authorization", a);
+        }
+        assert_eq!(
+            request.send().await.unwrap().status().as_u16(),
+            status,
+            "{authorization:?}"
+        );
+    }
+
+    // skypay-local's own defaults (the built-in sample key), SkyPay beyond loopback.
+    let source = |name: &str| match name {
+        "SKYPAY_API_URL" => Some("https://api.skypay.example/api/partner".to_owned()),
+        "SKYPAY_SENDER" => Some("Lender App".to_owned()),
+        _ => None,
+    };
+    let config = skypay::Config::load(
+        &source as &dyn skypay::config::Source,
+        skypay::config::Defaults::Local,
+    )
+    .unwrap();
+    assert!(config.auth_keys_are_builtin_default);
+    let refused = skypay_local::start(
+        "127.0.0.1:0".parse().unwrap(),
+        skypay_local::Store::Memory,
+        config,
+        skypay_local::Options::default(),
+    )
+    .await;
+    let Err(message) = refused else {
+        panic!("the sample key was sent to a SkyPay beyond loopback");
+    };
+    assert!(message.contains("SKYPAY_AUTH_KEYS"), "{message}");
 }

@@ -88,6 +88,25 @@ impl LocalServer {
             .expect("skypay-local started")
     }
 
+    /// In memory, `/admin` reachable as `access` says (SPEC 14.6).
+    pub async fn start_with_access(access: skypay_local::AdminAccess) -> LocalServer {
+        let running = skypay_local::start_with(
+            "127.0.0.1:0".parse().unwrap(),
+            Store::Memory,
+            config_with(&[]),
+            Options::default(),
+            access,
+        )
+        .await
+        .expect("skypay-local started");
+        LocalServer {
+            base: format!("http://{}", running.addr),
+            http: reqwest::Client::new(),
+            running: Some(running),
+            _backend: None,
+        }
+    }
+
     async fn start_on(
         store: Store,
         config: skypay::Config,
@@ -129,8 +148,14 @@ impl LocalServer {
     }
 
     /// POSTs a raw body; returns the status and the body as JSON (`Null` when it is not JSON).
+    /// POSTs `body` as `application/json` (what `/admin` requires, SPEC 14.6; SkyPay's routes
+    /// take any content type).
     pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-        let request = self.http.post(format!("{}{path}", self.base)).body(body);
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         Self::exchange(request).await
     }
 
