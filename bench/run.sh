@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark harness (issue 5): one command, from anywhere in the repository.
 #
-#   bench/run.sh [--runs 20] [--warm 1000] [--load-requests 10000]
+#   bench/run.sh [--runs 20] [--warm 1000] [--load-requests 10000] [--peers | --cold]
 #                [--skip-build] [--skip-criterion] [--no-arm64]
 #
 # Installs what it needs into bench/.venv (pinned, from PyPI): the Python peer's packages,

@@ -316,13 +316,16 @@ def main():
         checks.check("payout-inquiry (encrypted): a text/plain reply that decrypts to -1026",
                      status == 200 and (answer.get("headers") or {}).get("content-type") == "text/plain"
                      and plain.get("responseCode") == "-1026", f"{status} {answer} {plain}")
+        # SPEC 14.7: a body that begins with `{` was sent by someone who cannot read AES: 2001 in
+        # plain JSON, even under `required`.
         status, answer = rie.invoke(event("payout-inquiry"))
         try:
-            plain = json.loads(decrypt(answer.get("body") or ""))
-        except Exception as e:  # noqa: BLE001
-            plain = {"undecryptable": str(e)}
-        checks.check("payout-inquiry (encrypted): a plain body is 2001, answered encrypted",
-                     plain.get("responseCode") == "2001", f"{status} {answer} {plain}")
+            plain = json.loads(answer.get("body") or "")
+        except ValueError as e:
+            plain = {"unreadable": str(e)}
+        checks.check("payout-inquiry (encrypted): a plain body is 2001, answered in plain JSON",
+                     (answer.get("headers") or {}).get("content-type") == "application/json"
+                     and plain.get("responseCode") == "2001", f"{status} {answer} {plain}")
         ops_check("payout-inquiry (encrypted)", "PayoutInquiryFunction", {"GetItem": 1})
         rie.stop()
 
@@ -413,7 +416,8 @@ def main():
         # --- partner-api: the /admin router under API Gateway events ---------------------------
         print("partner-api (events/partner-api-*.json)")
         api_env = dict(function_env(ddb_url, 30), SKYPAY_API_URL=skypay.url, SKYPAY_SENDER=SENDER,
-                       SKYPAY_API_TIMEOUT_SECONDS="5", PAYOUT_QUEUE_URL="http://127.0.0.1:9/queue")
+                       SKYPAY_API_TIMEOUT_SECONDS="5", PAYOUT_QUEUE_URL="http://127.0.0.1:9/queue",
+                       PARTNER_API_CALLER_ARNS="arn:aws:iam::123456789012:role/loan-system")
         reset_counts()
         rie = Emulator(args.rie, "partner-api", os.path.join(args.bins, "partner-api"), api_env)
         steps = [("partner-api-register-payout", 201, "QUEUED"), ("partner-api-get-payout", 200, "QUEUED"),
@@ -428,6 +432,17 @@ def main():
             checks.check(f"partner-api: {name} answers {want_status}, status {want}",
                          status == 200 and answer.get("statusCode") == want_status and body.get("status") == want,
                          f"{status} {answer}")
+        # SPEC 14.5: a direct invoke (no IAM identity from the HTTP API) and an unknown signer.
+        for label, change in (("a direct invoke", None),
+                              ("another principal", "arn:aws:sts::123456789012:assumed-role/intruder/s")):
+            forged = json.loads(event("partner-api-register-payout"))
+            if change is None:
+                forged["requestContext"].pop("authorizer", None)
+            else:
+                forged["requestContext"]["authorizer"]["iam"]["userArn"] = change
+            status, answer = rie.invoke(json.dumps(forged).encode())
+            checks.check(f"partner-api: {label} is 403",
+                         status == 200 and answer.get("statusCode") == 403, f"{status} {answer}")
         ops_check("partner-api", "PartnerApiFunction",
                   {"PutItem": 1, "GetItem": 5, "Query": 5, "UpdateItem": 2})
         rie.stop()

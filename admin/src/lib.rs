@@ -106,6 +106,37 @@ pub fn router(state: AdminState) -> Router {
         .with_state(state)
 }
 
+/// `router`, answering only `callers` (SPEC 14.5): partner-api in AWS. Anything else, a direct
+/// Lambda invoke without the HTTP API's IAM identity included, is 403 `{"error"}` before any
+/// route runs; the refusal is logged at warn with the signer's ARN.
+pub fn only_for(router: Router, callers: skypay::lambda::Callers) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let callers = callers.clone();
+            async move {
+                let context = request
+                    .extensions()
+                    .get::<lambda_http::request::RequestContext>();
+                if callers.allow(context) {
+                    return next.run(request).await;
+                }
+                tracing::warn!(
+                    caller = skypay::lambda::caller_arn(context).unwrap_or(""),
+                    path = request.uri().path(),
+                    status = 403,
+                    "partner-api: a caller not in PARTNER_API_CALLER_ARNS"
+                );
+                json(AdminReply {
+                    status: 403,
+                    body: serde_json::json!({
+                        "error": "this principal may not call partner-api (PartnerApiCallerArns)"
+                    }),
+                })
+            }
+        },
+    ))
+}
+
 /// Why a body was not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unread {

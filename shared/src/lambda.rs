@@ -108,3 +108,130 @@ pub async fn handle_sqs(
     }
     Ok(response)
 }
+
+/// The IAM principals partner-api answers (SPEC 14.5): `PARTNER_API_CALLER_ARNS`, the stack's
+/// `PartnerApiCallerArns`. The HTTP API's IAM authorizer proves who signed a request; this says
+/// whether that principal may move money. A request without the authorizer's identity (a
+/// direct Lambda invoke, which skips the API) is nobody.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Callers(Vec<String>);
+
+impl Callers {
+    pub const VARIABLE: &'static str = "PARTNER_API_CALLER_ARNS";
+
+    /// Comma-separated ARNs: roles (`arn:aws:iam::ACCOUNT:role/[path/]NAME`) or users. Empty
+    /// entries are dropped; an empty list lets nobody in.
+    pub fn parse(text: &str) -> Callers {
+        Callers(
+            text.split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(principal_of)
+                .collect(),
+        )
+    }
+
+    /// From the environment; unset stops the process at start with the variable's name.
+    pub fn from_env() -> Result<Callers, crate::config::ConfigError> {
+        std::env::var(Callers::VARIABLE)
+            .map(|text| Callers::parse(&text))
+            .map_err(|_| crate::config::ConfigError::Missing {
+                name: Callers::VARIABLE,
+            })
+    }
+
+    /// Whether the request's signer is one of the callers.
+    pub fn allow(&self, context: Option<&RequestContext>) -> bool {
+        caller_arn(context).is_some_and(|arn| {
+            let principal = principal_of(arn);
+            self.0.iter().any(|allowed| *allowed == principal)
+        })
+    }
+}
+
+/// The signer's ARN, as the HTTP API's IAM authorizer reports it (`authorizer.iam.userArn`).
+pub fn caller_arn(context: Option<&RequestContext>) -> Option<&str> {
+    match context {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.iam.as_ref())
+            .and_then(|iam| iam.user_arn.as_deref())
+            .filter(|arn| !arn.is_empty()),
+        _ => None,
+    }
+}
+
+/// One form for a principal: a role session (`arn:aws:sts::A:assumed-role/NAME/SESSION`) and a
+/// role (`arn:aws:iam::A:role/PATH/NAME`) are both `arn:aws:iam::A:role/NAME` (a session's ARN
+/// carries no path); anything else as given.
+fn principal_of(arn: &str) -> String {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, _, account, resource] = parts[..] else {
+        return arn.to_owned();
+    };
+    let role = match (service, resource.split_once('/')) {
+        ("sts", Some(("assumed-role", rest))) => rest.split('/').next(),
+        ("iam", Some(("role", rest))) => rest.rsplit('/').next(),
+        _ => None,
+    };
+    match role {
+        Some(name) if !name.is_empty() => {
+            format!("{prefix}:{partition}:iam::{account}:role/{name}")
+        }
+        _ => arn.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod callers_tests {
+    use super::*;
+    use lambda_http::aws_lambda_events::apigw::{
+        ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerIamDescription,
+        ApiGatewayV2httpRequestContext,
+    };
+
+    fn signed_by(arn: &str) -> RequestContext {
+        let mut iam = ApiGatewayRequestAuthorizerIamDescription::default();
+        iam.user_arn = Some(arn.to_owned());
+        let mut authorizer = ApiGatewayRequestAuthorizer::default();
+        authorizer.iam = Some(iam);
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.authorizer = Some(authorizer);
+        RequestContext::ApiGatewayV2(context)
+    }
+
+    #[test]
+    fn a_role_and_its_sessions_are_one_principal_and_nobody_else_is() {
+        let callers = Callers::parse(
+            " arn:aws:iam::123456789012:role/ops/loan-system , ,arn:aws:iam::123456789012:user/alice",
+        );
+        for (arn, allowed) in [
+            (
+                "arn:aws:sts::123456789012:assumed-role/loan-system/session-1",
+                true,
+            ),
+            ("arn:aws:iam::123456789012:role/loan-system", true),
+            ("arn:aws:iam::123456789012:user/alice", true),
+            (
+                "arn:aws:sts::123456789012:assumed-role/loan-system-2/s",
+                false,
+            ),
+            (
+                "arn:aws:sts::999999999999:assumed-role/loan-system/s",
+                false,
+            ),
+            ("arn:aws:iam::123456789012:user/bob", false),
+            ("", false),
+            ("not an arn", false),
+        ] {
+            assert_eq!(callers.allow(Some(&signed_by(arn))), allowed, "{arn}");
+        }
+        assert!(!callers.allow(None), "a direct invoke is nobody");
+        let unsigned = RequestContext::ApiGatewayV2(ApiGatewayV2httpRequestContext::default());
+        assert!(!callers.allow(Some(&unsigned)));
+        assert!(!Callers::parse("").allow(Some(&signed_by(
+            "arn:aws:iam::123456789012:role/loan-system"
+        ))));
+    }
+}

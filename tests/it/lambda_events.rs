@@ -224,3 +224,61 @@ async fn skypays_samples_encrypted_by_openssl_are_answered_encrypted() {
     assert_eq!(content_type, "application/json");
     assert_eq!(parse_envelope(&body).response_code, "2001");
 }
+
+/// SPEC 14.5: partner-api answers only the principals in `PARTNER_API_CALLER_ARNS`. The HTTP
+/// API's IAM authorizer proves who signed; an unknown signer, and a request without that
+/// identity (a direct Lambda invoke skips the API), are 403 `{"error"}` and change nothing.
+#[tokio::test]
+async fn partner_api_answers_only_its_named_callers() {
+    use tower::ServiceExt;
+    let t = TestGateway::start().await;
+    let state = skypay_admin::AdminState::new(
+        t.gateway.config().clone(),
+        t.ledger().clone(),
+        None,
+        skypay_admin::BODY_TIMEOUT,
+    )
+    .unwrap();
+    let callers = skypay::lambda::Callers::parse("arn:aws:iam::123456789012:role/loan-system");
+    let app = skypay_admin::only_for(skypay_admin::router(state), callers);
+    let sample: serde_json::Value =
+        serde_json::from_str(&event_file("partner-api-register-payout")).unwrap();
+    let with_caller = |arn: Option<&str>| {
+        let mut event = sample.clone();
+        match arn {
+            Some(arn) => {
+                event["requestContext"]["authorizer"]["iam"]["userArn"] = serde_json::json!(arn)
+            }
+            None => {
+                event["requestContext"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorizer");
+            }
+        }
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    };
+    let before = t.snapshot().await;
+    for arn in [
+        None,
+        Some("arn:aws:sts::123456789012:assumed-role/someone-else/s"),
+        Some("arn:aws:sts::999999999999:assumed-role/loan-system/s"),
+    ] {
+        let response = app.clone().oneshot(with_caller(arn)).await.unwrap();
+        assert_eq!(response.status().as_u16(), 403, "{arn:?}");
+        let body = axum::body::to_bytes(axum::body::Body::new(response.into_body()), 65_536)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(body["error"].is_string(), "{body}");
+    }
+    assert_eq!(t.snapshot().await, before, "nothing registered");
+    let response = app
+        .clone()
+        .oneshot(with_caller(Some(
+            "arn:aws:sts::123456789012:assumed-role/loan-system/loan-system",
+        )))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+}

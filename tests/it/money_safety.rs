@@ -264,3 +264,23 @@ async fn a_failed_payout_keeps_the_first_non_empty_fail_description() {
     assert_eq!(v.status, PayoutStatus::Failed);
     assert_eq!(v.fail_description.as_deref(), Some("Account closed"));
 }
+
+/// SPEC 14.5: a callback whose controlNumber cannot be ours (any length outside 13-15, longer
+/// than DynamoDB's key limits included) is answered 1000 and stored as an orphan under a
+/// bounded key, once; never a -1009 that SkyPay would retry forever.
+#[tokio::test]
+async fn an_over_long_callback_control_number_is_an_orphan_never_a_1009() {
+    let t = TestGateway::start().await;
+    for length in [16, 65, 1_025, 2_049, 40_000] {
+        let n = format!("SKY01{}", "7".repeat(length - 5));
+        for _ in 0..2 {
+            let body = payout_queue_payout(&n, 2, "2024-03-01 10:00:00", json!({}));
+            let reply = t.call(Action::PayoutQueuePayout, &body).await;
+            assert_eq!(reply.response_code, "1000", "{length} characters");
+        }
+        match t.ledger().payout(&n).await.unwrap() {
+            Some(PayoutLookup::Orphan(events)) => assert_eq!(events.len(), 1, "{length}"),
+            other => panic!("{length}: {other:?}"),
+        }
+    }
+}

@@ -569,16 +569,168 @@ fn the_ledger_failure_rate_and_anomalies_are_alarmed() {
             .as_str()
             .is_some_and(|e| e.contains("failures / calls"))
     }));
+    // The anomalies alarm adds the three places that count them: ledger-events (a payout both
+    // paid and closed), the call lines (a pushed payout asked at a counter, SPEC 14.2) and
+    // payout-reconcile (a payout SkyPay reported on and no longer lists, SPEC 14.3).
     let anomalies = &template["Resources"]["PayoutAnomaliesAlarm"]["Properties"];
-    assert_eq!(anomalies["MetricName"].as_str(), Some("anomalies"));
+    let counted: BTreeSet<(String, String)> = anomalies["Metrics"]
+        .as_vec()
+        .expect("metric math")
+        .iter()
+        .filter(|m| !m["MetricStat"].is_badvalue())
+        .map(|m| {
+            let metric = &m["MetricStat"]["Metric"];
+            assert_eq!(metric["MetricName"].as_str(), Some("anomalies"));
+            let dimension = &metric["Dimensions"][0];
+            (
+                text(&dimension["Name"], "a dimension").to_owned(),
+                text(&dimension["Value"], "a dimension").to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("Service", ledger_events::SERVICE),
+        ("api", skypay::metrics::CALL_API),
+        ("Service", skypay::reconcile::SERVICE),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    .collect();
+    assert_eq!(counted, expected);
+    for metric in ["anomalies", "authFailures"] {
+        assert!(
+            skypay::metrics::CALL_METRICS
+                .iter()
+                .any(|(name, _)| *name == metric),
+            "{metric} is not a metric the calls' line carries"
+        );
+    }
+    let auth = &template["Resources"]["AuthFailuresAlarm"]["Properties"];
+    assert!(auth["Metrics"].as_vec().unwrap().iter().any(|m| {
+        m["Expression"]
+            .as_str()
+            .is_some_and(|e| e.contains("failures / calls"))
+    }));
+    let held = &template["Resources"]["PushesHeldAlarm"]["Properties"];
+    assert_eq!(held["MetricName"].as_str(), Some("PushesHeld"));
+    let invalid = &template["Resources"]["InvalidInstructionsAlarm"]["Properties"];
+    assert_eq!(invalid["MetricName"].as_str(), Some("InvalidInstructions"));
     assert_eq!(
-        anomalies["Dimensions"][0]["Value"].as_str(),
-        Some(ledger_events::SERVICE)
+        invalid["Dimensions"][0]["Value"].as_str(),
+        Some(skypay::actions::payout_queue::SERVICE)
     );
-    for alarm in [rate, anomalies] {
+    for alarm in [rate, anomalies, auth, held, invalid] {
         assert_eq!(
             text(&alarm["AlarmActions"][0], "AlarmActions"),
             "AlarmTopic"
         );
+    }
+}
+
+/// SPEC 14.4 and 14.5: only named callers move money, and no key is readable from
+/// configuration.
+#[test]
+fn only_named_principals_move_money_and_read_the_keys() {
+    let template = template();
+    let resource = |id: &str| -> &Yaml {
+        let r = &template["Resources"][id];
+        assert!(!r.is_badvalue(), "template.yaml lacks {id}");
+        &r["Properties"]
+    };
+    // The payout queue: every principal but partner-api and PayoutProducerArns is denied.
+    let queue_policy = resource("PayoutQueuePolicy");
+    assert_eq!(text(&queue_policy["Queues"][0], "Queues"), "PayoutQueue");
+    let deny = &queue_policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(deny["Effect"].as_str(), Some("Deny"));
+    assert_eq!(deny["Action"].as_str(), Some("sqs:SendMessage"));
+    let principals = format!(
+        "{:?}",
+        deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    );
+    for needle in [
+        "PartnerApiFunctionRole.Arn",
+        "PayoutProducerArns",
+        "HasPayoutProducers",
+    ] {
+        assert!(principals.contains(needle), "{needle}: {principals}");
+    }
+    // The ledger's bus: only ledger-events puts events on it.
+    let bus_policy = resource("LedgerEventBusPolicy");
+    let statement = &bus_policy["Statement"];
+    assert_eq!(statement["Effect"].as_str(), Some("Deny"));
+    assert_eq!(statement["Action"].as_str(), Some("events:PutEvents"));
+    assert_eq!(
+        statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"].as_str(),
+        Some("LedgerEventsFunctionRole.Arn")
+    );
+    // partner-api checks its caller against the parameter.
+    let partner_env = &resource("PartnerApiFunction")["Environment"]["Variables"];
+    assert!(
+        !partner_env[skypay::lambda::Callers::VARIABLE].is_badvalue(),
+        "partner-api has no {}",
+        skypay::lambda::Callers::VARIABLE
+    );
+    // Production SkyPay needs AllowedSourceCidrs, unless on purpose.
+    let rule = &template["Rules"]["ProductionSkyPayNeedsSourceCidrs"];
+    let rule_text = format!("{rule:?}");
+    for needle in [
+        "api.skypay.ph",
+        "AllowedSourceCidrs",
+        "AllowAnySkyPaySource",
+    ] {
+        assert!(rule_text.contains(needle), "{needle}: {rule_text}");
+    }
+    // https only: every SKYPAY_API_URL is built from the host parameter.
+    let functions = resources(&template, "AWS::Serverless::Function");
+    for (id, function) in &functions {
+        let url = &function["Properties"]["Environment"]["Variables"]["SKYPAY_API_URL"];
+        if let Some(url) = url.as_str() {
+            assert!(url.starts_with("https://${SkyPayApiHost}/"), "{id}: {url}");
+        }
+    }
+    // The keys: under the customer managed key, which every function's role may only decrypt
+    // with, and the account may administer but not use.
+    assert_eq!(
+        template["Globals"]["Function"]["KmsKeyArn"].as_str(),
+        Some("FunctionEnvironmentKey.Arn")
+    );
+    let key = resource("FunctionEnvironmentKey");
+    let statements = key["KeyPolicy"]["Statement"].as_vec().expect("statements");
+    let admin = statements
+        .iter()
+        .find(|s| s["Condition"].is_badvalue())
+        .expect("the account's statement");
+    for action in admin["Action"].as_vec().unwrap() {
+        let action = text(action, "an action");
+        assert!(
+            ![
+                "kms:Decrypt",
+                "kms:Encrypt",
+                "kms:*",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*"
+            ]
+            .contains(&action),
+            "the account may {action}"
+        );
+    }
+    let decrypters: BTreeSet<String> = statements
+        .iter()
+        .find(|s| s["Sid"].as_str() == Some("EachFunctionReadsItsEnvironment"))
+        .expect("the functions' statement")["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|r| text(r, "a role").to_owned())
+        .collect();
+    let roles: BTreeSet<String> = functions
+        .iter()
+        .map(|(id, _)| format!("{id}Role.Arn"))
+        .collect();
+    assert_eq!(decrypters, roles, "every function's role, and no other");
+    // ledger-events gets no SkyPay key.
+    let events_env = &resource("LedgerEventsFunction")["Environment"]["Variables"];
+    for name in ["SKYPAY_AUTH_KEYS", "SKYPAY_ENCRYPTION_KEY"] {
+        assert_eq!(events_env[name].as_str(), Some("AWS::NoValue"), "{name}");
     }
 }
