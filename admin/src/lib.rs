@@ -52,6 +52,9 @@ pub struct AdminState {
     retry: Option<Arc<dyn PendingRetry>>,
     reconciler: Option<Reconciler>,
     body_timeout: Duration,
+    /// skypay-local (SPEC 14.6): a POST without `Content-Type: application/json` is 415, so
+    /// that a web page's form post cannot reach a route.
+    json_only: bool,
 }
 
 impl AdminState {
@@ -71,7 +74,15 @@ impl AdminState {
             retry,
             reconciler: None,
             body_timeout,
+            json_only: false,
         })
+    }
+
+    /// Every POST must be `application/json`, else 415 (skypay-local, SPEC 14.6). Checked
+    /// after routing, so a method a route does not have is still 405.
+    pub fn json_only(mut self) -> AdminState {
+        self.json_only = true;
+        self
     }
 
     /// Serves `POST /admin/reconcile` and `/admin/reconcile/daily` with this service (the local
@@ -84,18 +95,25 @@ impl AdminState {
 
 /// The `/admin` router.
 pub fn router(state: AdminState) -> Router {
+    // The POST routes, behind the JSON rule (it only runs for a POST that found its route).
+    let json_post = |route: axum::routing::MethodRouter<AdminState>| {
+        route.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            require_json,
+        ))
+    };
     Router::new()
-        .route("/admin/payouts", post(post_payout))
+        .route("/admin/payouts", json_post(post(post_payout)))
         .route("/admin/payouts/{control_number}", get(get_payout))
         .route(
             "/admin/payouts/{control_number}/cancel",
-            post(cancel_payout),
+            json_post(post(cancel_payout)),
         )
-        .route("/admin/contracts", post(post_contract))
+        .route("/admin/contracts", json_post(post(post_contract)))
         .route("/admin/contracts/{contract_number}", get(get_contract))
         .route("/admin/finance", get(get_finance))
-        .route("/admin/reconcile", post(reconcile))
-        .route("/admin/reconcile/daily", post(reconcile_daily))
+        .route("/admin/reconcile", json_post(post(reconcile)))
+        .route("/admin/reconcile/daily", json_post(post(reconcile_daily)))
         .route("/admin/reconciliation", get(get_reconciliation))
         .fallback(|| async {
             json(AdminReply {
@@ -135,6 +153,29 @@ pub fn only_for(router: Router, callers: skypay::lambda::Callers) -> Router {
             }
         },
     ))
+}
+
+/// 415 for a POST that is not `application/json`, where the state asks for it.
+async fn require_json(
+    State(s): State<AdminState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if s.json_only && !is_json {
+        return json(AdminReply {
+            status: 415,
+            body: serde_json::json!({
+                "error": "POST on /admin needs Content-Type: application/json"
+            }),
+        });
+    }
+    next.run(request).await
 }
 
 /// Why a body was not read.

@@ -419,7 +419,8 @@ pub async fn start_with(
         ledger.clone(),
         None,
         options.limits.body_timeout,
-    )?;
+    )?
+    .json_only();
     if config.skypay_api.is_some() {
         let reconciler = skypay::reconcile::Reconciler::new(
             config.clone(),
@@ -555,7 +556,7 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
     let _ = writeln!(out, "\nTry it:");
     let _ = writeln!(
         out,
-        "  curl -s {base}/admin/payouts -d '{{\"controlNumber\":\"{cn}\",\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"3400.00\",\"withdrawChannel\":1}}'"
+        "  curl -s -H 'Content-Type: application/json' {base}/admin/payouts -d '{{\"controlNumber\":\"{cn}\",\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"3400.00\",\"withdrawChannel\":1}}'"
     );
     let _ = writeln!(
         out,
@@ -571,7 +572,7 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
     );
     let _ = writeln!(
         out,
-        "  curl -s {base}/admin/contracts -d '{{\"contractNumber\":\"{prefix}87654321\",\"amountDue\":\"5000.00\"}}'"
+        "  curl -s -H 'Content-Type: application/json' {base}/admin/contracts -d '{{\"contractNumber\":\"{prefix}87654321\",\"amountDue\":\"5000.00\"}}'"
     );
     let _ = writeln!(
         out,
@@ -591,12 +592,15 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
     if config.skypay_api.is_some() {
         let _ = writeln!(
             out,
-            "  curl -s {base}/admin/payouts -d '{{\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"2500.00\",\"withdrawChannel\":6,\"accountNo\":\"09171234567\"}}'"
+            "  curl -s -H 'Content-Type: application/json' {base}/admin/payouts -d '{{\"controlNumber\":\"{prefix}00000077\",\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"2500.00\",\"withdrawChannel\":6,\"accountNo\":\"09171234567\"}}'"
         );
-        let _ = writeln!(out, "  curl -s -X POST {base}/admin/reconcile");
         let _ = writeln!(
             out,
-            "  curl -s -X POST '{base}/admin/reconcile/daily?date=YYYY-MM-DD'"
+            "  curl -s -H 'Content-Type: application/json' -X POST {base}/admin/reconcile"
+        );
+        let _ = writeln!(
+            out,
+            "  curl -s -H 'Content-Type: application/json' -X POST '{base}/admin/reconcile/daily?date=YYYY-MM-DD'"
         );
         let _ = writeln!(
             out,
