@@ -144,7 +144,7 @@ impl Callers {
     pub fn allow(&self, context: Option<&RequestContext>) -> bool {
         caller_arn(context).is_some_and(|arn| {
             let principal = principal_of(arn);
-            self.0.iter().any(|allowed| *allowed == principal)
+            self.0.contains(&principal)
         })
     }
 }
