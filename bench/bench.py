@@ -179,7 +179,7 @@ def build_rust_peer() -> None:
 
 def build_cold() -> None:
     """What --cold needs: every bootstrap, the hello-world and the services."""
-    packages = [*FUNCTIONS, HELLO, "skypay-local"]
+    packages = [*FUNCTIONS, HELLO, "skypay-local", "skypay-load"]
     run(["cargo", "build", "--release", *sum((["-p", p] for p in packages), [])], cwd=ROOT)
     run(["cargo", "build", "--release", "-p", "skypay-tests", "--bin", "ddb-local"], cwd=ROOT)
 
@@ -374,9 +374,11 @@ def sqs_event(message_id: str, instruction: dict) -> bytes:
     return json.dumps(event).encode()
 
 
-def wallet_instruction(**extra) -> dict:
-    return {"name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00",
-            "withdrawChannel": 6, "accountNo": "09171234567", **extra}
+def wallet_instruction(serial: int, **extra) -> dict:
+    """A GCash instruction under SKY01 + serial (10 digits): every instruction names its
+    control number (SPEC 14.1)."""
+    return {"controlNumber": f"SKY01{serial:010d}", "name": "Cruz,Juan", "phone": "09171234567",
+            "amount": "500.00", "withdrawChannel": 6, "accountNo": "09171234567", **extra}
 
 
 def payout_body(number: str, **overrides) -> str:
@@ -529,8 +531,7 @@ class Harness:
             "controlNumber": "SKY012000000002", "name": "Cruz,Juan", "phone": "09171234567",
             "amount": "3400.00", "withdrawChannel": 1, "expiresAt": "2020-01-01 00:00:00"})
         assert status == 201, status
-        status, _ = local.post("/admin/payouts", {"controlNumber": "SKY012000000003",
-                                                  **wallet_instruction()})
+        status, _ = local.post("/admin/payouts", wallet_instruction(2_000_000_003))
         assert status == 201, status
         self.register(4_000_000_001, 2)  # the peer's: SKY014000000001, ...002
         self.register(4_100_000_001, 1)  # the Rust peer's: SKY014100000001
@@ -645,8 +646,8 @@ class Harness:
                 ("2003 wrong action", 0, api_event(qp, callback_body("SKY012000000003", "1", "2019-02-18 10:00:00", action="payoutPayout"))),
             ],
             "payout-queue": [
-                ("pushed payout (GCash): written, pushed, QUEUED", 2, sqs_event("bench-push-1", wallet_instruction())),
-                ("SQS redelivery of the same message", 1, sqs_event("bench-push-1", wallet_instruction())),
+                ("pushed payout (GCash): written, pushed, QUEUED", 2, sqs_event("bench-push-1", wallet_instruction(6_600_000_001))),
+                ("SQS redelivery of the same message", 1, sqs_event("bench-push-1", wallet_instruction(6_600_000_001))),
                 ("shop pickup (channel 1): registered QUEUED", 1, sqs_event("bench-pickup-1", {"name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1})),
                 ("invalid instruction (refused)", 0, sqs_event("bench-invalid-1", {"name": "no comma", "amount": "5"})),
             ],
@@ -691,7 +692,7 @@ class Harness:
             deal = dt.datetime(2019, 3, 1) + dt.timedelta(seconds=i)
             return api_event(function, callback_body("SKY012000000003", "1", deal.strftime("%Y-%m-%d %H:%M:%S")))
         if function == "payout-queue":
-            return sqs_event(f"bench-warm-{i}", wallet_instruction())
+            return sqs_event(f"bench-warm-{i}", wallet_instruction(6_700_000_000 + i))
         return sample_event(HELLO)
 
     def warm_phase(self, functions: list[str] | None = None):
@@ -751,7 +752,7 @@ class Harness:
             return api_event("payout-payout", payout_body(f"SKY01{7_000_000_000 + run_index:010d}",
                                                           authentication="not-the-key"))
         if function == "payout-queue":
-            return sqs_event(f"bench-cold-{run_index}", wallet_instruction())
+            return sqs_event(f"bench-cold-{run_index}", wallet_instruction(6_800_000_000 + run_index))
         if function == "collection-collect":
             # The sample event with a new receipt number each run: collected (1000) every time.
             event = json.loads(sample_event(function))

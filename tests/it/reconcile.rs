@@ -904,6 +904,75 @@ async fn a_payout_skypay_reported_on_is_never_pushed_again() {
     assert_eq!((run.repushed, run.anomalies), (0, 1), "{run:?}");
     assert_eq!(rig.sim.calls("payoutQueue"), 1, "never pushed again");
     assert_eq!(rig.status(&n).await, PayoutStatus::Pending);
+    // Nor cancelled as never taken: SkyPay has seen it.
+    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    assert_eq!(cancel.status, 409, "{:?}", cancel.body);
+}
+
+/// -1008 ("already exists") is an earlier attempt's success only if an earlier attempt's outcome
+/// was ever unknown; after a held push (SkyPay answered, and did not take it) it means SkyPay
+/// holds a payout under our number that we never pushed: in doubt, never QUEUED on its word.
+#[tokio::test]
+async fn a_1008_without_an_earlier_doubt_is_in_doubt() {
+    let rig = Rig::start().await;
+    let n = number(345);
+    rig.sim.set_balance(Decimal::new(100_000, 2));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert_eq!(rig.view(&n).await.push_held.as_deref(), Some("-1016"));
+    // The run's query first (answered as usual), then its push again: -1008.
+    rig.sim.script([
+        Fault::Stall(Duration::ZERO),
+        Fault::Code("-1008".to_owned()),
+    ]);
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!(run.repushed, 1, "{run:?}");
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Pending);
+    assert!(view.push_in_doubt, "{view:?}");
+}
+
+/// A query's "not listed" counts against a push only if no push happened since the index
+/// showed it: the first unlisted mark is conditional on the `lastPushAt` the query was made
+/// against.
+#[tokio::test]
+async fn an_unlisted_answer_never_counts_against_a_later_push() {
+    let rig = Rig::start().await;
+    let n = number(346);
+    rig.sim.script([Fault::Http(503)]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    let seen = rig
+        .t
+        .ledger()
+        .open_pushes(None)
+        .await
+        .unwrap()
+        .payouts
+        .into_iter()
+        .find(|p| p.control_number == n)
+        .expect("in the index");
+    let ctx = WriteContext::at("test", Utc::now() + chrono::Duration::seconds(301));
+    let stale = skypay::ledger::Settlement::FirstUnlisted {
+        last_push_at: seen.last_push_at - 1,
+    };
+    assert!(
+        !rig.t
+            .ledger()
+            .settle_push(&n, stale, 0, &ctx)
+            .await
+            .unwrap(),
+        "a query older than the last push marks nothing"
+    );
+    let current = skypay::ledger::Settlement::FirstUnlisted {
+        last_push_at: seen.last_push_at,
+    };
+    assert!(
+        rig.t
+            .ledger()
+            .settle_push(&n, current, 0, &ctx)
+            .await
+            .unwrap()
+    );
 }
 
 /// SPEC 14.3: the loan system can withdraw a pushed payout SkyPay never took (held, or never

@@ -203,7 +203,13 @@ async fn client(plan: Arc<Plan>, http: reqwest::Client, next: Arc<AtomicU64>) ->
         }
         let (url, body) = plan.request(i);
         let started = Instant::now();
-        let answer = match http.post(&url).body(body).send().await {
+        // JSON on every route: skypay-local's /admin takes nothing else (SPEC 14.6), and
+        // SkyPay's routes take any content type.
+        let request = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body);
+        let answer = match request.send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
                 response.text().await.map(|text| (status, text))

@@ -102,7 +102,8 @@ pub struct PayoutRun {
     pub anomalies: u64,
     /// ... not pushed again because another push held the lease.
     pub lease_held: u64,
-    /// ... not pushed again because the instruction is no longer valid (expired).
+    /// ... not pushed again because the instruction is no longer valid (expired): PENDING until
+    /// the loan system cancels it (SkyPay never took it); `RepushesRefused` is alarmed.
     pub repush_refused: u64,
     /// Due, but queried less than 30 minutes ago: left to the next run.
     pub deferred: u64,
@@ -385,6 +386,19 @@ impl Reconciler {
                     .settle_push(&payout.control_number, Settlement::Listed, 0, &ctx)
                     .await?;
                 report.settled += u64::from(settled);
+                let status = match settled {
+                    true => None,
+                    false => inner.ledger.payout_status(&payout.control_number).await?,
+                };
+                if status == Some(PayoutStatus::Cancelled) {
+                    // Cancelled as never taken (the index had not caught up), yet SkyPay has
+                    // it: SkyPay may pay a payout the loan system was told is withdrawn.
+                    tracing::error!(
+                        number = payout.control_number.as_str(),
+                        "payout reconcile: SkyPay lists a payout we cancelled as never taken"
+                    );
+                    report.anomalies += 1;
+                }
             }
             match answer {
                 Some(answer) => match status::event_of(answer) {
@@ -451,9 +465,12 @@ impl Reconciler {
             let interval = seconds(api::QUERY_INTERVAL);
             let cleared = match view.unlisted_at {
                 None => {
+                    let first = Settlement::FirstUnlisted {
+                        last_push_at: payout.last_push_at,
+                    };
                     inner
                         .ledger
-                        .settle_push(&view.control_number, Settlement::FirstUnlisted, 0, &ctx)
+                        .settle_push(&view.control_number, first, 0, &ctx)
                         .await?;
                     false
                 }
@@ -484,10 +501,14 @@ impl Reconciler {
                 request_id,
             )
             .await;
+        let was_held = view.push_held.is_some();
         match submitted {
             Ok(Submitted::Repushed(r) | Submitted::Created(r)) => {
                 report.repushed += 1;
-                report.held += u64::from(r.held);
+                // Held again, or left with its hold by an attempt that never left or is in
+                // doubt (only an accepted push removes `pushHeld`).
+                let still_held = r.status == PayoutStatus::Pending && (r.held || was_held);
+                report.held += u64::from(still_held);
             }
             Ok(Submitted::Existing(view)) => {
                 report.unchanged += 1;
@@ -502,7 +523,7 @@ impl Reconciler {
                     "payout reconcile: a PENDING payout SkyPay does not list was not pushed again"
                 );
                 report.repush_refused += 1;
-                report.held += u64::from(view.push_held.is_some());
+                report.held += u64::from(was_held);
             }
         }
         Ok(())
@@ -523,6 +544,7 @@ impl Reconciler {
             .count("ReconcileRepushes", report.repushed)
             .count("PushesHeld", report.held)
             .count("PushesInDoubt", report.in_doubt)
+            .count("RepushesRefused", report.repush_refused)
             .count("anomalies", report.anomalies)
             .count("ReconcileDeferred", report.deferred)
             .count("ReconcileFailures", u64::from(error.is_some()))

@@ -142,7 +142,7 @@ impl PayoutQueue {
         };
         match self.inner.ledger.create_payout(&payout, &ctx).await? {
             CreateOutcome::Created if pushed => {
-                let outcome = self.push(&instruction, 1, &ctx).await?;
+                let outcome = self.push(&instruction, 1, false, &ctx).await?;
                 Ok(Submitted::Created(outcome))
             }
             CreateOutcome::Created => Ok(Submitted::Created(Registered {
@@ -186,8 +186,11 @@ impl PayoutQueue {
             )
             .await?
         {
-            LeaseOutcome::Acquired { attempts } => {
-                let outcome = self.push(instruction, attempts, ctx).await?;
+            LeaseOutcome::Acquired {
+                attempts,
+                earlier_doubt,
+            } => {
+                let outcome = self.push(instruction, attempts, earlier_doubt, ctx).await?;
                 Ok(Submitted::Repushed(outcome))
             }
             // Another push is in flight now: 409 (SPEC 12.8), the delivery retried.
@@ -206,6 +209,7 @@ impl PayoutQueue {
         &self,
         instruction: &Instruction,
         attempts: u32,
+        earlier_doubt: bool,
         ctx: &WriteContext,
     ) -> Result<Registered, SubmitError> {
         let control_number = &instruction.control_number;
@@ -223,7 +227,7 @@ impl PayoutQueue {
             Some((client, sender)) => {
                 let body = instruction.payout_queue_body(&self.inner.config, sender);
                 let answer = client.post(&body).await;
-                classify(answer, attempts)
+                classify(answer, earlier_doubt)
             }
         };
         let record = self
@@ -283,19 +287,20 @@ impl PayoutQueue {
     }
 }
 
-/// SPEC 14.3: what SkyPay's answer to attempt `attempts` means for the payout.
+/// SPEC 14.3: what SkyPay's answer means for the payout; `earlier_doubt`: an earlier attempt's
+/// outcome was unknown at some point (it may have reached SkyPay).
 ///
 /// One deviation from the SPEC's table, on the safe side: -1008 ("control number already
-/// exists") on a first attempt is *unknown*, not refused. SkyPay has a payout under our number
-/// that this ledger never pushed (a restored table, another deployment on the same prefix):
-/// REJECTED would tell the loan system to issue the money again under a new number while
-/// SkyPay may pay the old one. payoutQueryStatus settles it.
-pub fn classify(answer: Answer, attempts: u32) -> PushOutcome {
+/// exists") without an earlier attempt in doubt is *unknown*, not refused. SkyPay then has a
+/// payout under our number that this ledger never pushed (a restored table, another deployment
+/// on the same prefix): REJECTED would tell the loan system to issue the money again under a
+/// new number while SkyPay may pay the old one. payoutQueryStatus settles it.
+pub fn classify(answer: Answer, earlier_doubt: bool) -> PushOutcome {
     match answer {
         Answer::Code { code, description } => match code.as_str() {
             "1000" => PushOutcome::Queued { code, description },
             // An earlier attempt of ours reached SkyPay even though we never read its answer.
-            "-1008" if attempts > 1 => PushOutcome::Queued { code, description },
+            "-1008" if earlier_doubt => PushOutcome::Queued { code, description },
             "-1008" | "-9999" | "-1009" => PushOutcome::InDoubt {
                 description: format!("{code} {description}"),
             },

@@ -256,6 +256,10 @@ impl Ledger {
             PayoutStatus::Cancelled if old.s("closedBy") == Some("partner-api") => {
                 CancelOutcome::AlreadyCancelled
             }
+            // SkyPay has reported on it: it has it, whatever our pushes heard.
+            PayoutStatus::Pending if !pickup && old.has("lastEventAt") => {
+                CancelOutcome::Pushed(status)
+            }
             PayoutStatus::Pending if !pickup && old.has("pushInDoubt") => {
                 CancelOutcome::PushInDoubt
             }

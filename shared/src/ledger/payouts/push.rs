@@ -69,8 +69,9 @@ impl PushRecord {
 
 #[derive(Clone, Debug)]
 pub enum LeaseOutcome {
-    /// This call may push now.
-    Acquired { attempts: u32 },
+    /// This call may push now: its attempt number, and whether an earlier attempt's outcome
+    /// was ever unknown (`doubtedAt`: then a -1008 is that attempt's success, SPEC 14.3).
+    Acquired { attempts: u32, earlier_doubt: bool },
     /// The payout is not PENDING, holds a different instruction, is in doubt, held (for the
     /// loan system), reported on by SkyPay, or another push is in flight.
     Refused(Option<Box<PayoutView>>),
@@ -140,10 +141,13 @@ impl PushOutcome {
 /// The payout run's settlement of a PENDING payout (SPEC 14.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Settlement {
-    /// payoutQueryStatus listed it: SkyPay has it. QUEUED, doubt, hold and lease cleared.
+    /// payoutQueryStatus listed it: SkyPay has it. QUEUED, doubt, hold and lease cleared; not
+    /// written for a payout that was closed meanwhile (a cancel: the caller flags it).
     Listed,
-    /// In doubt and not listed: the first such query is recorded (`unlistedAt`).
-    FirstUnlisted,
+    /// In doubt and not listed: the first such query is recorded (`unlistedAt`), only if no
+    /// push happened since the index showed `last_push_at` (epoch seconds), the value the query
+    /// was made against: a push after the query is not something the query could list.
+    FirstUnlisted { last_push_at: i64 },
     /// In doubt and not listed again, 30 minutes after the first: the doubt is cleared, so
     /// that the payout may be pushed again.
     ClearDoubt,
@@ -265,6 +269,7 @@ impl Ledger {
                     .attributes()
                     .map(|a| Item(a).u32("pushAttempts").unwrap_or(1))
                     .unwrap_or(1),
+                earlier_doubt: out.attributes().is_some_and(|a| Item(a).has("doubtedAt")),
             },
             Conditional::Refused(old) => LeaseOutcome::Refused(match old {
                 Some(old) => view_of(Item(&old), Vec::new())?.map(Box::new),
@@ -302,7 +307,8 @@ impl Ledger {
             PushOutcome::InDoubt { .. } => (
                 held,
                 "SET #pushInDoubt = :description, #lastPushError = :description, \
-                 #updatedAt = :now REMOVE #leaseUntil, #leaseToken",
+                 #doubtedAt = if_not_exists(#doubtedAt, :now), #updatedAt = :now \
+                 REMOVE #leaseUntil, #leaseToken",
             ),
             PushOutcome::Held { .. } => (
                 held,
@@ -356,13 +362,14 @@ impl Ledger {
     ) -> Result<bool, LedgerError> {
         let (condition, update) = match settlement {
             Settlement::Listed => (
-                "#queueStatus = :PENDING",
+                "#queueStatus = :PENDING AND attribute_not_exists(#closedAs)",
                 "SET #queueStatus = :QUEUED, #pushedAt = if_not_exists(#pushedAt, :now), \
                  #updatedAt = :now REMOVE #leaseUntil, #leaseToken, #pushInDoubt, #pushHeld, \
                  #unlistedAt, #lastPushError",
             ),
-            Settlement::FirstUnlisted => (
+            Settlement::FirstUnlisted { .. } => (
                 "#queueStatus = :PENDING AND attribute_not_exists(#unlistedAt) \
+                 AND #lastPushAt = :queriedPush \
                  AND (attribute_exists(#pushInDoubt) OR attribute_exists(#leaseToken)) \
                  AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)",
                 "SET #unlistedAt = :nowEpoch, #updatedAt = :now",
@@ -370,8 +377,8 @@ impl Ledger {
             Settlement::ClearDoubt => (
                 "#queueStatus = :PENDING AND #unlistedAt <= :unlistedBefore \
                  AND (attribute_not_exists(#leaseUntil) OR #leaseUntil < :nowEpoch)",
-                "SET #doubtClearedAt = :now, #updatedAt = :now \
-                 REMOVE #pushInDoubt, #leaseUntil, #leaseToken, #unlistedAt",
+                "SET #doubtClearedAt = :now, #doubtedAt = if_not_exists(#doubtedAt, :now), \
+                 #updatedAt = :now REMOVE #pushInDoubt, #leaseUntil, #leaseToken, #unlistedAt",
             ),
         };
         let bound = bind(
@@ -384,6 +391,13 @@ impl Ledger {
                 (
                     "unlistedBefore",
                     n(ctx.now.timestamp() - min_unlisted_seconds),
+                ),
+                (
+                    "queriedPush",
+                    n(match settlement {
+                        Settlement::FirstUnlisted { last_push_at } => last_push_at,
+                        _ => 0,
+                    }),
                 ),
             ],
         );
