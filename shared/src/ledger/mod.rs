@@ -195,6 +195,18 @@ impl Ledger {
         condition: &str,
         values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
     ) -> Result<Vec<item::Attributes>, LedgerError> {
+        self.query_pages(None, condition, values).await
+    }
+
+    /// Every item a key condition selects, all pages: on the table (strongly consistent) or,
+    /// with `index`, on a global secondary index (which can only be read eventually
+    /// consistent). The one paged-Query loop of the ledger.
+    pub(crate) async fn query_pages(
+        &self,
+        index: Option<&str>,
+        condition: &str,
+        values: Vec<(&str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<Vec<item::Attributes>, LedgerError> {
         let bound = expr::bind(&[condition], values);
         let mut items = Vec::new();
         let mut start = None;
@@ -203,10 +215,11 @@ impl Ledger {
                 .client
                 .query()
                 .table_name(self.table())
+                .set_index_name(index.map(str::to_owned))
                 .key_condition_expression(condition)
                 .set_expression_attribute_names(bound.names.clone())
                 .set_expression_attribute_values(bound.values.clone())
-                .consistent_read(true)
+                .consistent_read(index.is_none())
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -261,29 +261,8 @@ impl Ledger {
 
     /// Every item of `Daily` under one key, all pages.
     async fn daily(&self, key: String) -> Result<Vec<Attributes>, LedgerError> {
-        let condition = "#dailyKey = :key";
-        let bound = bind(&[condition], vec![("key", s(key))]);
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(self.table())
-                .index_name(DAILY.name)
-                .key_condition_expression(condition)
-                .set_expression_attribute_names(bound.names.clone())
-                .set_expression_attribute_values(bound.values.clone())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| LedgerError::dynamo("Query", &e))?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(items),
-            }
-        }
+        self.query_pages(Some(DAILY.name), "#dailyKey = :key", vec![("key", s(key))])
+            .await
     }
 
     /// The payouts paid on a Manila day (by the pay time SkyPay gave).

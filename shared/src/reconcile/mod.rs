@@ -172,8 +172,15 @@ impl std::fmt::Display for Failed {
     }
 }
 
-/// One batch's numbers were queried too recently, beyond what a run waits for.
-struct Deferred;
+/// How one batch went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Batch {
+    /// Queried, and every answer applied.
+    Done,
+    /// Its numbers were queried too recently, beyond what a run waits for: left to the next
+    /// run, and so is every batch after it.
+    Deferred,
+}
 
 impl Reconciler {
     /// Needs `SKYPAY_API_URL` (and so `SKYPAY_SENDER`).
@@ -317,7 +324,7 @@ impl Reconciler {
                     deferring = self
                         .query_batch(history, &full, run, report, queried, request_id)
                         .await?
-                        .is_err();
+                        == Batch::Deferred;
                 }
             }
             match page.next {
@@ -342,7 +349,7 @@ impl Reconciler {
         report: &mut PayoutRun,
         queried: &mut QueryHistory,
         request_id: &str,
-    ) -> Result<Result<(), Deferred>, Failed> {
+    ) -> Result<Batch, Failed> {
         let inner = &self.inner;
         let allowed = batch
             .iter()
@@ -353,7 +360,7 @@ impl Reconciler {
             let wait = allowed - inner.clock.now().timestamp();
             if wait > seconds(MAX_WAIT) {
                 report.deferred += batch.len() as u64;
-                return Ok(Err(Deferred));
+                return Ok(Batch::Deferred);
             }
             if wait > 0 {
                 inner
@@ -425,7 +432,7 @@ impl Reconciler {
                 None => report.unlisted += 1,
             }
         }
-        Ok(Ok(()))
+        Ok(Batch::Done)
     }
 
     /// A PENDING payout SkyPay does not list (SPEC 14.3): pushed again with the same number
