@@ -622,7 +622,7 @@ async fn skypay_failing_during_a_run_changes_nothing() {
         let next = rig.run().await;
         assert_eq!(next.applied.get("paid"), Some(&1), "{fault:?}: {next:?}");
         assert_eq!(rig.status(&n).await, PayoutStatus::Paid);
-        assert_eq!(next.balance.as_deref(), Some("997500.00"));
+        assert_eq!(next.balance, Some(Decimal::new(99_750_000, 2)));
     }
 }
 

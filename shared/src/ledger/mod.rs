@@ -52,8 +52,8 @@ pub use payouts::PayoutPage;
 pub use payouts::{
     CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventSource, EventView,
     InquiryOutcome, LeaseOutcome, NewPayout, PUSHED_AT_COUNTER, PayOutcome, Payment, PayoutDetails,
-    PayoutEvent, PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushPolicy, PushRecord,
-    Settlement,
+    PayoutEvent, PayoutFact, PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushPolicy,
+    PushRecord, Settlement,
 };
 pub use reconcile::{
     DailyPayout, DailyReceipt, Gate, OPEN_PAGE, OpenPage, OpenPush, QueryHistory,

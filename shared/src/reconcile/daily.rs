@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::ledger::{DailyPayout, DailyReceipt};
+use crate::ledger::{DailyPayout, DailyReceipt, PayoutFact, PayoutStatus};
 use crate::skypay_api::ReportRow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -116,6 +116,33 @@ pub fn compare_payouts<'a>(
         }
     }
     (differences, look_up)
+}
+
+/// A row of SkyPay's payout report that the day's payments lack, against what the ledger holds
+/// under its number (`None`: nothing, or only orphan callbacks): paid another day, only the
+/// amount can differ; unpaid or unknown, SkyPay paid what the ledger did not.
+pub fn compare_elsewhere(row: &ReportRow, found: Option<PayoutFact>) -> Option<Difference> {
+    let ledger_amount = found.as_ref().map(|f| f.amount);
+    match found {
+        Some(fact) if fact.status == PayoutStatus::Paid => {
+            (fact.amount != row.amount).then(|| Difference {
+                kind: DifferenceKind::AmountDiffers,
+                number: row.control_no.clone(),
+                reference: None,
+                skypay_amount: Some(row.amount),
+                ledger_amount,
+                ledger_status: None,
+            })
+        }
+        other => Some(Difference {
+            kind: DifferenceKind::PaidAtSkyPayNotInLedger,
+            number: row.control_no.clone(),
+            reference: None,
+            skypay_amount: Some(row.amount),
+            ledger_amount,
+            ledger_status: Some(other.map_or("UNKNOWN", |f| f.status.as_str()).to_owned()),
+        }),
+    }
 }
 
 /// SkyPay's confirmed collections against the ledger's receipts of the same day.
@@ -332,5 +359,45 @@ mod tests {
                 (DifferenceKind::CollectionNotAtSkyPay, "K7"),
             ]
         );
+    }
+
+    /// A row the day's payments lack, against what the ledger holds under its number.
+    #[test]
+    fn a_row_paid_elsewhere_or_not_at_all() {
+        let fact = |status, amount| {
+            Some(PayoutFact {
+                status,
+                amount: Decimal::new(amount, 0),
+            })
+        };
+        let r = row("SKY0100000001", 100, "x");
+        // (what the ledger holds, the difference, its ledger status)
+        let cases = [
+            (fact(PayoutStatus::Paid, 100), None, None),
+            (
+                fact(PayoutStatus::Paid, 90),
+                Some(DifferenceKind::AmountDiffers),
+                None,
+            ),
+            (
+                fact(PayoutStatus::Queued, 100),
+                Some(DifferenceKind::PaidAtSkyPayNotInLedger),
+                Some("QUEUED"),
+            ),
+            (
+                None,
+                Some(DifferenceKind::PaidAtSkyPayNotInLedger),
+                Some("UNKNOWN"),
+            ),
+        ];
+        for (found, kind, status) in cases {
+            let difference = compare_elsewhere(&r, found);
+            assert_eq!(difference.as_ref().map(|d| d.kind), kind, "{found:?}");
+            assert_eq!(
+                difference.as_ref().and_then(|d| d.ledger_status.as_deref()),
+                status,
+                "{found:?}"
+            );
+        }
     }
 }

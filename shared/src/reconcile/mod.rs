@@ -108,8 +108,16 @@ pub struct PayoutRun {
     /// Due, but queried less than 30 minutes ago: left to the next run.
     pub deferred: u64,
     pub waited_seconds: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub balance: Option<String>,
+    /// Our balance at SkyPay, exact; written with two decimals, as SkyPay writes amounts.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "money_text")]
+    pub balance: Option<Decimal>,
+}
+
+fn money_text<S: serde::Serializer>(balance: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match balance {
+        Some(b) => s.serialize_str(&money(*b)),
+        None => s.serialize_none(),
+    }
 }
 
 /// A run that stopped: what it did before, and why it stopped.
@@ -264,7 +272,7 @@ impl Reconciler {
         if outcome.is_ok() {
             outcome = match self.ask(&api::balance_body(&inner.config)).await {
                 Ok(fields) => api::read_balance(&fields)
-                    .map(|b| report.balance = Some(money(b)))
+                    .map(|b| report.balance = Some(b))
                     .map_err(Failed::from),
                 Err(e) => Err(e.into()),
             };
@@ -559,11 +567,7 @@ impl Reconciler {
             .property("level", if error.is_some() { "ERROR" } else { "INFO" })
             .property("requestId", request_id)
             .property("run", serde_json::to_value(report).unwrap_or(Value::Null));
-        if let Some(balance) = report
-            .balance
-            .as_deref()
-            .and_then(|b| b.parse::<Decimal>().ok())
-        {
+        if let Some(balance) = report.balance {
             line = line.amount("SkyPayBalance", balance);
         }
         if let Some(error) = error {
@@ -631,37 +635,10 @@ impl Reconciler {
         let (mut differences, look_up) = daily::compare_payouts(&payouts, &paid);
         for row in look_up {
             let found = ledger
-                .payout(&row.control_no)
+                .payout_fact(&row.control_no)
                 .await
                 .map_err(|e| failed(&e))?;
-            let view = match found {
-                Some(PayoutLookup::Payout(view)) => Some(view),
-                _ => None,
-            };
-            let ledger_amount = view.as_ref().and_then(|v| v.amount.parse::<Decimal>().ok());
-            match &view {
-                // Paid, on another day than SkyPay says: only the amount can differ.
-                Some(v) if v.status == PayoutStatus::Paid => {
-                    if ledger_amount != Some(row.amount) {
-                        differences.push(Difference {
-                            kind: DifferenceKind::AmountDiffers,
-                            number: row.control_no.clone(),
-                            reference: None,
-                            skypay_amount: Some(row.amount),
-                            ledger_amount,
-                            ledger_status: None,
-                        });
-                    }
-                }
-                _ => differences.push(Difference {
-                    kind: DifferenceKind::PaidAtSkyPayNotInLedger,
-                    number: row.control_no.clone(),
-                    reference: None,
-                    skypay_amount: Some(row.amount),
-                    ledger_amount,
-                    ledger_status: Some(view.map_or("UNKNOWN", |v| v.status.as_str()).to_owned()),
-                }),
-            }
+            differences.extend(daily::compare_elsewhere(row, found));
         }
         differences.extend(daily::compare_collections(&collections, &receipts));
         let now = self.inner.clock.now();

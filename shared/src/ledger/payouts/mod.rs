@@ -260,6 +260,38 @@ impl Ledger {
     }
 }
 
+/// A registered payout's status and amount, typed: what the daily comparison needs of a number
+/// SkyPay paid and the day's payments lack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayoutFact {
+    pub status: PayoutStatus,
+    pub amount: rust_decimal::Decimal,
+}
+
+impl Ledger {
+    /// A registered payout's status and amount (one strongly consistent `GetItem`); `None` for
+    /// a number no payout holds (nothing, or only orphan callbacks).
+    pub async fn payout_fact(
+        &self,
+        control_number: &str,
+    ) -> Result<Option<PayoutFact>, LedgerError> {
+        let found = self.get(payout_key(control_number)).await?;
+        let Some(item) = found.as_ref().map(Item) else {
+            return Ok(None);
+        };
+        let Some(status) = status_of(item) else {
+            return Ok(None);
+        };
+        let amount = item
+            .decimal("amount")
+            .ok_or_else(|| LedgerError::Malformed {
+                key: control_number.to_owned(),
+                what: "amount",
+            })?;
+        Ok(Some(PayoutFact { status, amount }))
+    }
+}
+
 /// One page of what is stored under a control number, and where the next page starts.
 #[derive(Clone, Debug)]
 pub struct PayoutPage {
