@@ -256,50 +256,66 @@ async fn post_payout(State(s): State<AdminState>, headers: HeaderMap, body: Body
     json(admin::post_payout(&s.queue, s.retry.as_deref(), &body, &request_id()).await)
 }
 
-/// A path segment axum cannot read (not UTF-8) names no payout or contract: 404 in JSON.
-fn number(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
-    path.map(|Path(n)| n).map_err(|_| {
-        Box::new(json(AdminReply {
-            status: 404,
-            body: serde_json::json!({ "error": "no such number" }),
-        }))
-    })
+/// A path's number: a segment axum cannot read (not UTF-8) names no payout or contract, 404
+/// in JSON. One extractor, its rejection written once.
+struct Number(String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Number {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Number, Response> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(n)| Number(n))
+            .map_err(|_: PathRejection| {
+                json(AdminReply {
+                    status: 404,
+                    body: serde_json::json!({ "error": "no such number" }),
+                })
+            })
+    }
 }
 
-/// A query string axum cannot read (a field twice, say) is a 400 in JSON like every other.
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Box<Response>> {
-    query.map(|Query(q)| q).map_err(|e| {
-        Box::new(json(AdminReply {
-            status: 400,
-            body: serde_json::json!({ "error": format!("the query string is malformed: {}", e.body_text()) }),
-        }))
-    })
+/// A query string: one axum cannot read (a field twice, say) is a 400 in JSON like every other.
+struct Valid<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Valid<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Valid<T>, Response> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Valid(q))
+            .map_err(|e: QueryRejection| {
+                json(AdminReply {
+                    status: 400,
+                    body: serde_json::json!({
+                        "error": format!("the query string is malformed: {}", e.body_text())
+                    }),
+                })
+            })
+    }
 }
 
 async fn get_payout(
     State(s): State<AdminState>,
-    number: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageQuery>, QueryRejection>,
+    Number(number): Number,
+    Valid(page): Valid<PageQuery>,
 ) -> Response {
-    let number = match self::number(number) {
-        Ok(n) => n,
-        Err(r) => return *r,
-    };
-    let page = match query(page) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
     json(admin::get_payout(&s.ledger, &number, &page, &request_id()).await)
 }
 
-async fn cancel_payout(
-    State(s): State<AdminState>,
-    number: Result<Path<String>, PathRejection>,
-) -> Response {
-    let number = match self::number(number) {
-        Ok(n) => n,
-        Err(r) => return *r,
-    };
+async fn cancel_payout(State(s): State<AdminState>, Number(number): Number) -> Response {
     json(admin::cancel_payout(&s.ledger, &s.config, &number, &request_id()).await)
 }
 
@@ -313,17 +329,9 @@ async fn post_contract(State(s): State<AdminState>, headers: HeaderMap, body: Bo
 
 async fn get_contract(
     State(s): State<AdminState>,
-    number: Result<Path<String>, PathRejection>,
-    page: Result<Query<PageQuery>, QueryRejection>,
+    Number(number): Number,
+    Valid(page): Valid<PageQuery>,
 ) -> Response {
-    let number = match self::number(number) {
-        Ok(n) => n,
-        Err(r) => return *r,
-    };
-    let page = match query(page) {
-        Ok(p) => p,
-        Err(r) => return *r,
-    };
     json(admin::get_contract(&s.ledger, &number, &page, &request_id()).await)
 }
 
@@ -333,14 +341,7 @@ struct DateQuery {
     date: Option<String>,
 }
 
-async fn get_finance(
-    State(s): State<AdminState>,
-    q: Result<Query<DateQuery>, QueryRejection>,
-) -> Response {
-    let q = match query(q) {
-        Ok(q) => q,
-        Err(r) => return *r,
-    };
+async fn get_finance(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
     json(admin::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
 }
 
@@ -348,24 +349,10 @@ async fn reconcile(State(s): State<AdminState>) -> Response {
     json(admin::reconcile_payouts(s.reconciler.as_ref(), &request_id()).await)
 }
 
-async fn reconcile_daily(
-    State(s): State<AdminState>,
-    q: Result<Query<DateQuery>, QueryRejection>,
-) -> Response {
-    let q = match query(q) {
-        Ok(q) => q,
-        Err(r) => return *r,
-    };
+async fn reconcile_daily(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
     json(admin::reconcile_daily(s.reconciler.as_ref(), q.date.as_deref(), &request_id()).await)
 }
 
-async fn get_reconciliation(
-    State(s): State<AdminState>,
-    q: Result<Query<DateQuery>, QueryRejection>,
-) -> Response {
-    let q = match query(q) {
-        Ok(q) => q,
-        Err(r) => return *r,
-    };
+async fn get_reconciliation(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
     json(admin::get_reconciliation(&s.ledger, q.date.as_deref(), &request_id()).await)
 }
