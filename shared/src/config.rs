@@ -184,151 +184,26 @@ impl Config {
         Config::load(&Environment, Defaults::None)
     }
 
+    /// Every variable, in the order of the table in docs (one named step each); the first
+    /// missing or invalid one stops the process with its name.
     pub fn load(source: &dyn Source, defaults: Defaults) -> Result<Config, ConfigError> {
-        // An empty value counts as unset.
-        let get = |name: &str| source.get(name).filter(|v| !v.trim().is_empty());
-        let local = defaults == Defaults::Local;
-        let required = |name: &'static str, default: &str| -> Result<String, ConfigError> {
-            match get(name) {
-                Some(v) => Ok(v.trim().to_owned()),
-                None if local => Ok(default.to_owned()),
-                None => Err(ConfigError::Missing { name }),
-            }
+        let vars = Vars {
+            source,
+            local: defaults == Defaults::Local,
         };
-
-        let table_name = required(TABLE_NAME, local_defaults::TABLE_NAME)?;
-        if !valid_table_name(&table_name) {
-            return Err(invalid(
-                TABLE_NAME,
-                "a DynamoDB table name is 3-255 of A-Z a-z 0-9 _ - .",
-            ));
-        }
-
-        let username = required(SKYPAY_USERNAME, local_defaults::USERNAME)?;
-        if username.chars().count() > 50 {
-            return Err(invalid(SKYPAY_USERNAME, "longer than 50 characters"));
-        }
-
-        let raw_keys = get(SKYPAY_AUTH_KEYS);
-        let auth_keys_are_builtin_default = raw_keys.is_none() && local;
-        let raw_keys = match raw_keys {
-            Some(v) => SecretString::from(v),
-            None if local => SecretString::from(local_defaults::AUTH_KEY.to_owned()),
-            None => {
-                return Err(ConfigError::Missing {
-                    name: SKYPAY_AUTH_KEYS,
-                });
-            }
-        };
-        let mut keys = Vec::new();
-        for key in raw_keys.expose_secret().split(',') {
-            let key = key.trim();
-            if key.is_empty() {
-                return Err(invalid(SKYPAY_AUTH_KEYS, "an empty key in the list"));
-            }
-            if key.chars().count() > 255 {
-                return Err(invalid(
-                    SKYPAY_AUTH_KEYS,
-                    "a key longer than 255 characters",
-                ));
-            }
-            keys.push(SecretString::from(key.to_owned()));
-        }
-        let auth_keys =
-            AuthKeys::new(keys).ok_or_else(|| invalid(SKYPAY_AUTH_KEYS, "no key in the list"))?;
-
-        let prefix_text = required(CONTROL_NUMBER_PREFIX, local_defaults::PREFIX)?;
-        let prefix = Prefix::new(&prefix_text).ok_or_else(|| {
-            invalid(
-                CONTROL_NUMBER_PREFIX,
-                "must be exactly 5 ASCII letters or digits",
-            )
-        })?;
-
-        let encryption = load_encryption(&get)?;
-
-        let allowed_sources = match get(ALLOWED_SOURCE_CIDRS) {
+        let table_name = vars.table_name()?;
+        let username = vars.username()?;
+        let (auth_keys, auth_keys_are_builtin_default) = vars.auth_keys()?;
+        let prefix = vars.prefix()?;
+        let encryption = load_encryption(&|name: &str| vars.get(name))?;
+        let allowed_sources = match vars.get(ALLOWED_SOURCE_CIDRS) {
             None => Vec::new(),
             Some(list) => parse_cidrs(&list)?,
         };
-
-        let payout_validity_hours = match get(PAYOUT_VALIDITY_HOURS) {
-            None => DEFAULT_PAYOUT_VALIDITY_HOURS,
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|h| (1..=MAX_PAYOUT_VALIDITY_HOURS).contains(h))
-                .ok_or_else(|| {
-                    invalid(
-                        PAYOUT_VALIDITY_HOURS,
-                        format!(
-                            "must be a whole number of hours from 1 to {MAX_PAYOUT_VALIDITY_HOURS}"
-                        ),
-                    )
-                })?,
-        };
-
-        let bounded = |name: &'static str, max: usize| -> Result<Option<String>, ConfigError> {
-            match get(name).map(|v| v.trim().to_owned()) {
-                Some(v) if v.chars().count() > max => {
-                    Err(invalid(name, format!("longer than {max} characters")))
-                }
-                other => Ok(other),
-            }
-        };
-        let sender = bounded(SKYPAY_SENDER, 100)?;
-        let sender_address = bounded(SKYPAY_SENDER_ADDRESS, 255)?;
-
-        let skypay_api = match get(SKYPAY_API_URL) {
-            None => None,
-            Some(url) => {
-                let url = url.trim().to_owned();
-                // The SkyPay client parses it fully when payout-queue starts; this check keeps the
-                // URL parser out of the other functions' binaries.
-                let host = url
-                    .strip_prefix("https://")
-                    .or_else(|| url.strip_prefix("http://"))
-                    .and_then(|rest| rest.split(['/', '?', '#']).next())
-                    .unwrap_or("");
-                if host.is_empty() || host.contains(char::is_whitespace) {
-                    return Err(invalid(SKYPAY_API_URL, "must be an http(s) URL"));
-                }
-                // SPEC 14.4: in Lambda our calls to SkyPay carry the keys, so only over TLS;
-                // plain http stays for a simulator on this machine.
-                if !local && !url.starts_with("https://") && !url_is_loopback(&url) {
-                    return Err(invalid(
-                        SKYPAY_API_URL,
-                        "must be https:// (http:// only to a loopback address)",
-                    ));
-                }
-                // SPEC 12.7: the sender is required whenever the API URL is set.
-                if sender.is_none() {
-                    return Err(ConfigError::Missing {
-                        name: SKYPAY_SENDER,
-                    });
-                }
-                let timeout = match get(SKYPAY_API_TIMEOUT_SECONDS) {
-                    None => DEFAULT_API_TIMEOUT_SECONDS,
-                    Some(v) => v
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|s| (1..=60).contains(s))
-                        .ok_or_else(|| {
-                            invalid(
-                                SKYPAY_API_TIMEOUT_SECONDS,
-                                "must be whole seconds from 1 to 60",
-                            )
-                        })?,
-                };
-                Some(SkyPayApi {
-                    url,
-                    timeout: std::time::Duration::from_secs(timeout),
-                })
-            }
-        };
-
+        let payout_validity_hours = vars.payout_validity_hours()?;
+        let sender = vars.bounded(SKYPAY_SENDER, 100)?;
+        let sender_address = vars.bounded(SKYPAY_SENDER_ADDRESS, 255)?;
+        let skypay_api = vars.skypay_api(sender.is_some())?;
         Ok(Config {
             table_name,
             username,
@@ -393,6 +268,166 @@ pub fn authority_is_loopback(authority: &str) -> bool {
     };
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The variables as [`Config::load`] reads them: an empty value counts as unset, and with
+/// skypay-local's defaults a required one falls back to SPEC section 9's.
+struct Vars<'a> {
+    source: &'a dyn Source,
+    local: bool,
+}
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.source.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn required(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        match self.get(name) {
+            Some(v) => Ok(v.trim().to_owned()),
+            None if self.local => Ok(default.to_owned()),
+            None => Err(ConfigError::Missing { name }),
+        }
+    }
+
+    /// An optional text of at most `max` characters.
+    fn bounded(&self, name: &'static str, max: usize) -> Result<Option<String>, ConfigError> {
+        match self.get(name).map(|v| v.trim().to_owned()) {
+            Some(v) if v.chars().count() > max => {
+                Err(invalid(name, format!("longer than {max} characters")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn table_name(&self) -> Result<String, ConfigError> {
+        let table_name = self.required(TABLE_NAME, local_defaults::TABLE_NAME)?;
+        if !valid_table_name(&table_name) {
+            return Err(invalid(
+                TABLE_NAME,
+                "a DynamoDB table name is 3-255 of A-Z a-z 0-9 _ - .",
+            ));
+        }
+        Ok(table_name)
+    }
+
+    fn username(&self) -> Result<String, ConfigError> {
+        let username = self.required(SKYPAY_USERNAME, local_defaults::USERNAME)?;
+        if username.chars().count() > 50 {
+            return Err(invalid(SKYPAY_USERNAME, "longer than 50 characters"));
+        }
+        Ok(username)
+    }
+
+    /// The keys, and whether they are the built-in development default.
+    fn auth_keys(&self) -> Result<(AuthKeys, bool), ConfigError> {
+        let raw_keys = self.get(SKYPAY_AUTH_KEYS);
+        let builtin = raw_keys.is_none() && self.local;
+        let raw_keys = match raw_keys {
+            Some(v) => SecretString::from(v),
+            None if self.local => SecretString::from(local_defaults::AUTH_KEY.to_owned()),
+            None => {
+                return Err(ConfigError::Missing {
+                    name: SKYPAY_AUTH_KEYS,
+                });
+            }
+        };
+        let mut keys = Vec::new();
+        for key in raw_keys.expose_secret().split(',') {
+            let key = key.trim();
+            if key.is_empty() {
+                return Err(invalid(SKYPAY_AUTH_KEYS, "an empty key in the list"));
+            }
+            if key.chars().count() > 255 {
+                return Err(invalid(
+                    SKYPAY_AUTH_KEYS,
+                    "a key longer than 255 characters",
+                ));
+            }
+            keys.push(SecretString::from(key.to_owned()));
+        }
+        let keys =
+            AuthKeys::new(keys).ok_or_else(|| invalid(SKYPAY_AUTH_KEYS, "no key in the list"))?;
+        Ok((keys, builtin))
+    }
+
+    fn prefix(&self) -> Result<Prefix, ConfigError> {
+        let text = self.required(CONTROL_NUMBER_PREFIX, local_defaults::PREFIX)?;
+        Prefix::new(&text).ok_or_else(|| {
+            invalid(
+                CONTROL_NUMBER_PREFIX,
+                "must be exactly 5 ASCII letters or digits",
+            )
+        })
+    }
+
+    fn payout_validity_hours(&self) -> Result<u32, ConfigError> {
+        match self.get(PAYOUT_VALIDITY_HOURS) {
+            None => Ok(DEFAULT_PAYOUT_VALIDITY_HOURS),
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|h| (1..=MAX_PAYOUT_VALIDITY_HOURS).contains(h))
+                .ok_or_else(|| {
+                    invalid(
+                        PAYOUT_VALIDITY_HOURS,
+                        format!(
+                            "must be a whole number of hours from 1 to {MAX_PAYOUT_VALIDITY_HOURS}"
+                        ),
+                    )
+                }),
+        }
+    }
+
+    /// `SKYPAY_API_URL` and its timeout; the sender is required with it (SPEC 12.7).
+    fn skypay_api(&self, has_sender: bool) -> Result<Option<SkyPayApi>, ConfigError> {
+        let Some(url) = self.get(SKYPAY_API_URL) else {
+            return Ok(None);
+        };
+        let url = url.trim().to_owned();
+        // The SkyPay client parses it fully when payout-queue starts; this check keeps the URL
+        // parser out of the other functions' binaries.
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .and_then(|rest| rest.split(['/', '?', '#']).next())
+            .unwrap_or("");
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err(invalid(SKYPAY_API_URL, "must be an http(s) URL"));
+        }
+        // SPEC 14.4: in Lambda our calls to SkyPay carry the keys, so only over TLS; plain
+        // http stays for a simulator on this machine.
+        if !self.local && !url.starts_with("https://") && !url_is_loopback(&url) {
+            return Err(invalid(
+                SKYPAY_API_URL,
+                "must be https:// (http:// only to a loopback address)",
+            ));
+        }
+        if !has_sender {
+            return Err(ConfigError::Missing {
+                name: SKYPAY_SENDER,
+            });
+        }
+        let timeout = match self.get(SKYPAY_API_TIMEOUT_SECONDS) {
+            None => DEFAULT_API_TIMEOUT_SECONDS,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=60).contains(s))
+                .ok_or_else(|| {
+                    invalid(
+                        SKYPAY_API_TIMEOUT_SECONDS,
+                        "must be whole seconds from 1 to 60",
+                    )
+                })?,
+        };
+        Ok(Some(SkyPayApi {
+            url,
+            timeout: std::time::Duration::from_secs(timeout),
+        }))
+    }
 }
 
 fn invalid(name: &'static str, reason: impl Into<String>) -> ConfigError {

@@ -72,13 +72,29 @@ pub enum EventOutcome {
 }
 
 impl Ledger {
-    /// payoutQueuePayout: stores the event once and applies its effect, in one request.
+    /// payoutQueuePayout: stores the event once and applies its effect, in one request: the
+    /// event's `Put` (new only) and the payout's `Update`, in one transaction.
     pub async fn record_event(
         &self,
         event: &PayoutEvent,
         ctx: &WriteContext,
     ) -> Result<EventOutcome, LedgerError> {
         let pk = payout_pk(or_dash(&event.control_number));
+        let put = self.event_put(event, ctx, &pk)?;
+        let update = payout_update(event);
+        let bound = bind(&[&update], update_values(event, ctx));
+        self.store_event_bound(put, update, bound, event, ctx, pk)
+            .await
+    }
+
+    /// The event's own item, written only if new: its key is controlNumber + payType +
+    /// dealTime as sent (a query's answer has keys of its own).
+    fn event_put(
+        &self,
+        event: &PayoutEvent,
+        ctx: &WriteContext,
+        pk: &str,
+    ) -> Result<Put, LedgerError> {
         let mut sk = format!(
             "{EVENT_PREFIX}{}#{}",
             key_part(or_dash(&event.pay_type)),
@@ -89,7 +105,7 @@ impl Ledger {
             sk.push_str(EventSource::Query.as_str());
         }
         let mut item: Attributes = HashMap::from([
-            (PARTITION_KEY.to_owned(), s(&pk)),
+            (PARTITION_KEY.to_owned(), s(pk)),
             (SORT_KEY.to_owned(), s(sk)),
             ("kind".to_owned(), s("payoutEvent")),
             ("source".to_owned(), s(event.source.as_str())),
@@ -119,118 +135,13 @@ impl Ledger {
             );
         }
         let new_only = "attribute_not_exists(#pk)";
-        let names = bind(&[new_only], vec![]).names;
-
-        let put = Put::builder()
+        Put::builder()
             .table_name(self.table())
             .set_item(Some(item))
             .condition_expression(new_only)
-            .set_expression_attribute_names(names)
+            .set_expression_attribute_names(bind(&[new_only], vec![]).names)
             .build()
-            .map_err(|e| LedgerError::build("Put", &e))?;
-
-        // Every event, applied or only recorded, touches the payout's item: `lastEventAt` says
-        // SkyPay has seen the number (it is never pushed again, SPEC 14.3), and for a number we
-        // never registered the item reserves it (SPEC 12.13, 14.7: whatever the payType).
-        let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
-                      #lastEventAt = :now";
-        let Some(effect) = event.effect else {
-            return self
-                .store_event(put, format!("SET {common}"), event, ctx, pk)
-                .await;
-        };
-        // payType 1 and 5 carry ML's referenceNumber: added to the set `reference_of` reads.
-        let reference = match (effect, event.reference_number.as_deref()) {
-            (EventEffect::Uploaded, Some(r)) if !r.is_empty() => Some(("1", r)),
-            (EventEffect::AmendedSuccess, Some(r)) if !r.is_empty() => Some(("5", r)),
-            _ => None,
-        };
-        let add_ref = if reference.is_some() {
-            " ADD #refs :ref"
-        } else {
-            ""
-        };
-        let update = match effect {
-            EventEffect::Uploaded => {
-                format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref}")
-            }
-            // Final: out of the open pushed payouts; into the day's payments.
-            EventEffect::Paid => format!(
-                "SET {common}, #paidAt = if_not_exists(#paidAt, :now), \
-                 #paidBy = if_not_exists(#paidBy, :via), \
-                 #payTime = if_not_exists(#payTime, :dealTime), \
-                 #dailyKey = if_not_exists(#dailyKey, :paidDay) \
-                 ADD #finals :final REMOVE #ttl, #openPush"
-            ),
-            EventEffect::Cancelled | EventEffect::Failed => {
-                let describe = if event.fail_description.is_some() {
-                    ", #failDescription = if_not_exists(#failDescription, :failDescription)"
-                } else {
-                    ""
-                };
-                format!(
-                    "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
-                     #closedAt = if_not_exists(#closedAt, :now), \
-                     #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final \
-                     REMOVE #openPush"
-                )
-            }
-            EventEffect::AmendedSuccess => format!("SET {common}{add_ref}"),
-        };
-        let ref_entry = reference
-            .map(|(pay_type, r)| {
-                format!(
-                    "{pay_type}{REF_SEPARATOR}{}{REF_SEPARATOR}{r}",
-                    event.deal_time
-                )
-            })
-            .unwrap_or_default();
-        let closing = match effect {
-            EventEffect::Cancelled => "CANCELLED",
-            EventEffect::Failed => "FAILED",
-            _ => "PAID",
-        };
-        let bound = bind(
-            &[&update],
-            vec![
-                ("cn", s(&event.control_number)),
-                ("now", s(ctx.now_text())),
-                ("via", s(event.source.as_str())),
-                ("dealTime", s(&event.deal_time)),
-                (
-                    "paidDay",
-                    s(reconcile::paid_key(reconcile::manila_day(
-                        event.deal_time_utc.unwrap_or(ctx.now),
-                    ))),
-                ),
-                ("final", ss(&[closing])),
-                ("closing", s(closing)),
-                (
-                    "failDescription",
-                    s(event.fail_description.clone().unwrap_or_default()),
-                ),
-                ("ref", AttributeValue::Ss(vec![ref_entry])),
-            ],
-        );
-        self.store_event_bound(put, update, bound, event, ctx, pk)
-            .await
-    }
-
-    /// The event's `Put` (new only) and the payout's `Update`, in one transaction.
-    async fn store_event(
-        &self,
-        put: Put,
-        update: String,
-        event: &PayoutEvent,
-        ctx: &WriteContext,
-        pk: String,
-    ) -> Result<EventOutcome, LedgerError> {
-        let bound = bind(
-            &[&update],
-            vec![("cn", s(&event.control_number)), ("now", s(ctx.now_text()))],
-        );
-        self.store_event_bound(put, update, bound, event, ctx, pk)
-            .await
+            .map_err(|e| LedgerError::build("Put", &e))
     }
 
     async fn store_event_bound(
@@ -265,4 +176,90 @@ impl Ledger {
             }),
         }
     }
+}
+
+/// payType 1 and 5 carry ML's referenceNumber: added to the set `reference_of` reads.
+fn reference_of_event(event: &PayoutEvent) -> Option<(&'static str, &str)> {
+    match (event.effect, event.reference_number.as_deref()) {
+        (Some(EventEffect::Uploaded), Some(r)) if !r.is_empty() => Some(("1", r)),
+        (Some(EventEffect::AmendedSuccess), Some(r)) if !r.is_empty() => Some(("5", r)),
+        _ => None,
+    }
+}
+
+/// The payout item's update for an event. Every event, applied or only recorded, touches it:
+/// `lastEventAt` says SkyPay has seen the number (it is never pushed again, SPEC 14.3), and for
+/// a number we never registered the item reserves it (SPEC 12.13, 14.7: whatever the payType).
+fn payout_update(event: &PayoutEvent) -> String {
+    let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
+                  #lastEventAt = :now";
+    let add_ref = if reference_of_event(event).is_some() {
+        " ADD #refs :ref"
+    } else {
+        ""
+    };
+    match event.effect {
+        None => format!("SET {common}"),
+        Some(EventEffect::Uploaded) => {
+            format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref}")
+        }
+        // Final: out of the open pushed payouts; into the day's payments.
+        Some(EventEffect::Paid) => format!(
+            "SET {common}, #paidAt = if_not_exists(#paidAt, :now), \
+             #paidBy = if_not_exists(#paidBy, :via), \
+             #payTime = if_not_exists(#payTime, :dealTime), \
+             #dailyKey = if_not_exists(#dailyKey, :paidDay) \
+             ADD #finals :final REMOVE #ttl, #openPush"
+        ),
+        Some(EventEffect::Cancelled | EventEffect::Failed) => {
+            let describe = if event.fail_description.is_some() {
+                ", #failDescription = if_not_exists(#failDescription, :failDescription)"
+            } else {
+                ""
+            };
+            format!(
+                "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
+                 #closedAt = if_not_exists(#closedAt, :now), \
+                 #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final \
+                 REMOVE #openPush"
+            )
+        }
+        Some(EventEffect::AmendedSuccess) => format!("SET {common}{add_ref}"),
+    }
+}
+
+/// Every value [`payout_update`] may name (`bind` keeps the ones it does).
+fn update_values(event: &PayoutEvent, ctx: &WriteContext) -> Vec<(&'static str, AttributeValue)> {
+    let ref_entry = reference_of_event(event)
+        .map(|(pay_type, r)| {
+            format!(
+                "{pay_type}{REF_SEPARATOR}{}{REF_SEPARATOR}{r}",
+                event.deal_time
+            )
+        })
+        .unwrap_or_default();
+    let closing = match event.effect {
+        Some(EventEffect::Cancelled) => "CANCELLED",
+        Some(EventEffect::Failed) => "FAILED",
+        _ => "PAID",
+    };
+    vec![
+        ("cn", s(&event.control_number)),
+        ("now", s(ctx.now_text())),
+        ("via", s(event.source.as_str())),
+        ("dealTime", s(&event.deal_time)),
+        (
+            "paidDay",
+            s(reconcile::paid_key(reconcile::manila_day(
+                event.deal_time_utc.unwrap_or(ctx.now),
+            ))),
+        ),
+        ("final", ss(&[closing])),
+        ("closing", s(closing)),
+        (
+            "failDescription",
+            s(event.fail_description.clone().unwrap_or_default()),
+        ),
+        ("ref", AttributeValue::Ss(vec![ref_entry])),
+    ]
 }
