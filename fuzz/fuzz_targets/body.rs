@@ -118,7 +118,7 @@ fuzz_target!(|data: &[u8]| {
         let outcome = match &admitted.request {
             Ok(request) => {
                 check_request(request);
-                Ok(Accepted::plain())
+                Ok(Accepted::plain("fuzzed"))
             }
             Err(rejection) => {
                 check_refusal(action, rejection);

@@ -278,7 +278,7 @@ fn log_line(
 ) {
     let latency = elapsed_us(started);
     let subject = log.subject.as_deref().unwrap_or("");
-    let result = log.outcome.unwrap_or("");
+    let result = outcome.as_ref().map_or("", |accepted| accepted.outcome);
     let warnings = log.warnings.join("; ");
     // The same line is the call's CloudWatch metrics (EMF): `action`, `responseCode` and
     // `api` are its dimensions, `calls`, `latencyUs` and `ledgerFailures` its metrics.

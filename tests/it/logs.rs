@@ -60,6 +60,13 @@ async fn one_json_line_per_call_without_secrets_or_full_phones() {
         .map(|l| l["responseCode"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["1000", "-1026", "-1001", "1000", "1000", "1000"]);
+    // What the ledger did, on every accepted call's line (paid, collected, recorded).
+    let outcomes: Vec<&str> = request_lines
+        .iter()
+        .filter(|l| l["responseCode"] == "1000")
+        .map(|l| l["outcome"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(outcomes, ["paid", "collected", "collected", "recorded"]);
     for line in &request_lines {
         assert_eq!(line["requestId"], "test-request");
         assert!(line["latencyUs"].is_u64());

@@ -53,7 +53,7 @@ impl CollectionCollect {
         log: &mut CallLog,
     ) -> Result<Accepted, Rejection> {
         match ledger.collect(&self.collection, ctx).await? {
-            CollectOutcome::Collected => Ok(Accepted::plain()),
+            CollectOutcome::Collected => Ok(Accepted::plain("collected")),
             CollectOutcome::DuplicateReceipt { same_amount } => {
                 if !same_amount {
                     // SPEC 12.5: still -1015, but worth a look.

@@ -69,6 +69,7 @@ impl CollectionInquiry {
                 (PAYER_ADDRESS_KEY, text(&payer.address.0)),
                 ("payerPhone", text(&payer.phone.0)),
             ],
+            outcome: "payable",
         })
     }
 }

@@ -151,7 +151,7 @@ impl FinanceNotification {
             log.subject(reference);
         }
         let outcome = ledger.record_finance(&self.notice, ctx).await?;
-        log.outcome = Some(match outcome {
+        let outcome = match outcome {
             FinanceOutcome::Stored => "recorded",
             FinanceOutcome::Duplicate => "duplicate",
             FinanceOutcome::Conflict => {
@@ -164,7 +164,7 @@ impl FinanceNotification {
                 ));
                 "conflict"
             }
-        });
-        Ok(Accepted::plain())
+        };
+        Ok(Accepted::plain(outcome))
     }
 }

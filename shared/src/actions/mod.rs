@@ -27,12 +27,18 @@ use crate::wire::Fields;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Accepted {
     pub extra: Vec<(&'static str, String)>,
+    /// What the ledger did, in a word (`paid`, `collected`, `recorded`, `duplicate`, ...): the
+    /// call line's `outcome`, never empty on an accepted call.
+    pub outcome: &'static str,
 }
 
 impl Accepted {
-    /// The bare envelope.
-    pub fn plain() -> Accepted {
-        Accepted::default()
+    /// The bare envelope, and what the ledger did.
+    pub fn plain(outcome: &'static str) -> Accepted {
+        Accepted {
+            extra: Vec::new(),
+            outcome,
+        }
     }
 }
 
@@ -104,8 +110,6 @@ impl Request {
 pub struct CallLog {
     /// The control or contract number as sent (shortened).
     pub subject: Option<String>,
-    /// What the ledger did, in a word (`paid`, `duplicate`, ...).
-    pub outcome: Option<&'static str>,
     /// Anything accepted but worth a look (a malformed phone, an orphan event, ...).
     pub warnings: Vec<String>,
 }

@@ -53,7 +53,10 @@ impl PayoutInquiry {
     ) -> Result<Accepted, Rejection> {
         match ledger.inquire_payout(&self.control_number, ctx.now).await? {
             InquiryOutcome::Payable(details) => Ok(self.details(&details, config)),
-            InquiryOutcome::Refused(outcome) => answer(outcome).map(|()| Accepted::plain()),
+            // A refused inquiry is never "paid" (answer's only Ok): an error in practice.
+            InquiryOutcome::Refused(outcome) => {
+                answer(outcome).map(|()| Accepted::plain("payable"))
+            }
         }
     }
 
@@ -72,6 +75,9 @@ impl PayoutInquiry {
         ];
         extra.extend(INSTRUCTION_KEYS.iter().map(|k| (*k, details.field(k))));
         extra.push(("amount", details.amount_text()));
-        Accepted { extra }
+        Accepted {
+            extra,
+            outcome: "payable",
+        }
     }
 }

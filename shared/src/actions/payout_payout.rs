@@ -30,7 +30,7 @@ impl PayoutPayout {
         let outcome = ledger
             .pay_out(&self.control_number, &self.payment, ctx)
             .await?;
-        answer(outcome).map(|()| Accepted::plain())
+        answer(outcome).map(|()| Accepted::plain("paid"))
     }
 }
 

@@ -98,11 +98,11 @@ impl PayoutQueuePayout {
             log.warnings.push(issue.clone());
         }
         let outcome = ledger.record_event(&self.event, ctx).await?;
-        log.outcome = Some(match outcome {
+        let outcome = match outcome {
             EventOutcome::Stored if self.event.effect.is_some() => "applied",
             EventOutcome::Stored => "recorded",
             EventOutcome::Duplicate => "duplicate",
-        });
-        Ok(Accepted::plain())
+        };
+        Ok(Accepted::plain(outcome))
     }
 }
