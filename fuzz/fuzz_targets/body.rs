@@ -73,38 +73,6 @@ fn setup() -> &'static Setup {
     })
 }
 
-/// The codes each endpoint may answer before the ledger.
-fn before_the_ledger(action: Action) -> &'static [ResponseCode] {
-    use ResponseCode::*;
-    match action {
-        Action::PayoutInquiry | Action::PayoutPayout => &[
-            BodyInvalid,
-            VerificationError,
-            ActionMismatch,
-            FieldInvalid,
-            ControlNumberInvalid,
-            ControlNumberPrefix,
-        ],
-        Action::CollectionInquiry => &[
-            BodyInvalid,
-            VerificationError,
-            ActionMismatch,
-            FieldInvalid,
-            CollectionRefused,
-        ],
-        Action::CollectionCollect => &[
-            BodyInvalid,
-            VerificationError,
-            ActionMismatch,
-            FieldInvalid,
-            ContractNumberPrefix,
-        ],
-        Action::PayoutQueuePayout | Action::FinanceNotification => {
-            &[BodyInvalid, VerificationError, ActionMismatch]
-        }
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     let setup = setup();
     let now = DateTime::from_timestamp(NOW_SECONDS, 0).expect("a valid instant");
@@ -307,7 +275,7 @@ fn check_request(request: &Request) {
 fn check_refusal(action: Action, rejection: &Rejection) {
     let (code, description) = rejection.response(action);
     assert!(
-        before_the_ledger(action).contains(&code),
+        action.codes().before_the_ledger.contains(&code),
         "{action:?} answered {code:?}"
     );
     check_description(code, &description);

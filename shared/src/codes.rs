@@ -96,6 +96,64 @@ impl ResponseCode {
     }
 }
 
+/// The codes an endpoint may answer, from the SPEC's tables (and openapi/skypay.yaml): before
+/// the ledger (the body, the credentials, `action`, the fields), and those only the ledger
+/// gives. The one list: the fuzz target and the property test read it.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointCodes {
+    pub before_the_ledger: &'static [ResponseCode],
+    pub from_the_ledger: &'static [ResponseCode],
+}
+
+impl Action {
+    /// What this endpoint may answer.
+    pub fn codes(self) -> EndpointCodes {
+        use ResponseCode::*;
+        let (before_the_ledger, from_the_ledger): (&[ResponseCode], &[ResponseCode]) = match self {
+            Action::PayoutInquiry | Action::PayoutPayout => (
+                &[
+                    BodyInvalid,
+                    VerificationError,
+                    ActionMismatch,
+                    FieldInvalid,
+                    ControlNumberInvalid,
+                    ControlNumberPrefix,
+                ],
+                &[Success, Unpredictable, ControlNumberInvalid, AlreadyPaid],
+            ),
+            Action::CollectionInquiry => (
+                &[
+                    BodyInvalid,
+                    VerificationError,
+                    ActionMismatch,
+                    FieldInvalid,
+                    CollectionRefused,
+                ],
+                &[Success, Unpredictable, CollectionRefused, AlreadyPaid],
+            ),
+            Action::CollectionCollect => (
+                &[
+                    BodyInvalid,
+                    VerificationError,
+                    ActionMismatch,
+                    FieldInvalid,
+                    ContractNumberPrefix,
+                ],
+                &[Success, Unpredictable, CollectionRefused, AlreadyPaid],
+            ),
+            // Never refused for their fields: a malformed callback is recorded (SPEC 12.4, 13.4).
+            Action::PayoutQueuePayout | Action::FinanceNotification => (
+                &[BodyInvalid, VerificationError, ActionMismatch],
+                &[Success, Unpredictable],
+            ),
+        };
+        EndpointCodes {
+            before_the_ledger,
+            from_the_ledger,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
