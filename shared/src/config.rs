@@ -332,20 +332,10 @@ impl Vars<'_> {
                 });
             }
         };
-        let mut keys = Vec::new();
-        for key in raw_keys.expose_secret().split(',') {
-            let key = key.trim();
-            if key.is_empty() {
-                return Err(invalid(SKYPAY_AUTH_KEYS, "an empty key in the list"));
-            }
-            if key.chars().count() > 255 {
-                return Err(invalid(
-                    SKYPAY_AUTH_KEYS,
-                    "a key longer than 255 characters",
-                ));
-            }
-            keys.push(SecretString::from(key.to_owned()));
-        }
+        let keys = key_list(SKYPAY_AUTH_KEYS, raw_keys.expose_secret())?
+            .into_iter()
+            .map(|key| SecretString::from(key.to_owned()))
+            .collect();
         let keys =
             AuthKeys::new(keys).ok_or_else(|| invalid(SKYPAY_AUTH_KEYS, "no key in the list"))?;
         Ok((keys, builtin))
@@ -458,16 +448,27 @@ fn parse_cidrs(list: &str) -> Result<Vec<IpNet>, ConfigError> {
 
 /// `SKYPAY_ENCRYPTION_KEY`: one key, or two comma-separated during SkyPay's rotation (SPEC
 /// 14.4), the one we send under first.
+/// A comma-separated list of keys (`SKYPAY_AUTH_KEYS`, `SKYPAY_ENCRYPTION_KEY`): each trimmed,
+/// none empty, none longer than 255 characters.
+fn key_list<'a>(name: &'static str, text: &'a str) -> Result<Vec<&'a str>, ConfigError> {
+    text.split(',')
+        .map(str::trim)
+        .map(|key| {
+            if key.is_empty() {
+                Err(invalid(name, "an empty key in the list"))
+            } else if key.chars().count() > 255 {
+                Err(invalid(name, "a key longer than 255 characters"))
+            } else {
+                Ok(key)
+            }
+        })
+        .collect()
+}
+
 fn encryption_keys(text: &str) -> Result<Keys, ConfigError> {
-    let mut keys = Vec::new();
-    for key in text.split(',') {
-        let key = key.trim();
-        if key.is_empty() {
-            return Err(invalid(SKYPAY_ENCRYPTION_KEY, "an empty key in the list"));
-        }
-        keys.push(crate::crypto::derive_key(key.as_bytes()));
-    }
-    let mut keys = keys.into_iter();
+    let mut keys = key_list(SKYPAY_ENCRYPTION_KEY, text)?
+        .into_iter()
+        .map(|key| crate::crypto::derive_key(key.as_bytes()));
     match (keys.next(), keys.next(), keys.next()) {
         (Some(first), None, _) => Ok(Keys::one(first)),
         (Some(first), Some(second), None) => Ok(Keys::two(first, second)),

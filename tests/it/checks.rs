@@ -226,17 +226,7 @@ async fn a_body_under_the_old_or_the_new_aes_key_is_read_and_answered_under_it()
     for secret in ["old-aes-secret", "new-aes-secret"] {
         let key = skypay::crypto::derive_key(secret.as_bytes());
         let sealed = skypay::crypto::encrypt(&key, body.as_bytes());
-        let reply = t
-            .gateway
-            .handle(
-                Action::PayoutInquiry,
-                skypay::Call {
-                    body: sealed.as_bytes(),
-                    source_ip: None,
-                    request_id: "rotation",
-                },
-            )
-            .await;
+        let reply = t.handle(Action::PayoutInquiry, sealed.as_bytes()).await;
         assert_eq!(reply.content_type, "text/plain", "{secret}");
         let plain = skypay::crypto::decrypt(&key, &reply.body)
             .unwrap_or_else(|| panic!("the reply to a body under {secret} is under {secret}"));
@@ -246,17 +236,7 @@ async fn a_body_under_the_old_or_the_new_aes_key_is_read_and_answered_under_it()
     // A third key opens nothing: the one 2001 text, under the first key.
     let other = skypay::crypto::derive_key(b"someone-else");
     let sealed = skypay::crypto::encrypt(&other, body.as_bytes());
-    let reply = t
-        .gateway
-        .handle(
-            Action::PayoutInquiry,
-            skypay::Call {
-                body: sealed.as_bytes(),
-                source_ip: None,
-                request_id: "rotation",
-            },
-        )
-        .await;
+    let reply = t.handle(Action::PayoutInquiry, sealed.as_bytes()).await;
     let first = skypay::crypto::derive_key(b"old-aes-secret");
     let plain = skypay::crypto::decrypt(&first, &reply.body).expect("under the first key");
     let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());

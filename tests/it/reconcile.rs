@@ -1003,3 +1003,19 @@ async fn a_pending_payout_skypay_never_took_can_be_cancelled_and_is_never_pushed
     let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &queued, "test").await;
     assert_eq!(cancel.status, 409, "{:?}", cancel.body);
 }
+
+/// The registration's write applied but its answer lost (the SDK retries it and finds the item):
+/// the payout is this call's, under its own lease, and is pushed now, once; never left
+/// "in flight" until the lease runs out and then in doubt for an hour.
+#[tokio::test]
+async fn a_lost_answer_to_the_registration_still_pushes_once() {
+    let rig = Rig::start_with(true).await;
+    let n = number(825);
+    rig.proxy()
+        .set_fault(proxy::Fault::LoseNextAnswerOf("PutItem"));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Queued);
+    assert_eq!(rig.sim.calls("payoutQueue"), 1);
+    let view = rig.view(&n).await;
+    assert_eq!(view.push_attempts, 1, "{view:?}");
+    assert!(!view.push_in_doubt);
+}

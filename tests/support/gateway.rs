@@ -66,17 +66,7 @@ impl TestGateway {
 
     /// Calls `action` with a raw body; returns the parsed envelope.
     pub async fn call_raw(&self, action: Action, body: &[u8]) -> Envelope {
-        let reply = self
-            .gateway
-            .handle(
-                action,
-                Call {
-                    body,
-                    source_ip: Some("203.0.113.10".parse().unwrap()),
-                    request_id: "test-request",
-                },
-            )
-            .await;
+        let reply = self.handle(action, body).await;
         assert_eq!(reply.status, 200, "{reply:?}");
         assert_eq!(reply.content_type, "application/json");
         parse_envelope(&reply.body)

@@ -271,6 +271,17 @@ impl Ledger {
                     .unwrap_or(1),
                 earlier_doubt: out.attributes().is_some_and(|a| Item(a).has("doubtedAt")),
             },
+            // Our own lease already (the registration's, or a lease whose answer was lost and
+            // retried by the SDK): this call holds it and may push.
+            Conditional::Refused(Some(old))
+                if Item(&old).s("leaseToken") == Some(ctx.token.as_str())
+                    && Item(&old).s("queueStatus") == Some("PENDING") =>
+            {
+                LeaseOutcome::Acquired {
+                    attempts: Item(&old).u32("pushAttempts").unwrap_or(1),
+                    earlier_doubt: Item(&old).has("doubtedAt"),
+                }
+            }
             Conditional::Refused(old) => LeaseOutcome::Refused(match old {
                 Some(old) => view_of(Item(&old), Vec::new())?.map(Box::new),
                 None => None,
