@@ -19,10 +19,10 @@
 //! A body over 64 KiB is 413 (refused at its declared length, before it is read); one that
 //! stalls, 408; broken framing, 400.
 
+pub mod handlers;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -32,16 +32,35 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use handlers::{AdminReply, PageQuery};
 use http_body_util::BodyExt;
-use skypay::actions::payout_queue::PayoutQueue;
-use skypay::admin::{self, AdminReply, PageQuery, PendingRetry};
-use skypay::reconcile::Reconciler;
-use skypay::wire::MAX_BODY_BYTES;
+use skypay::outbound::push::PayoutQueue;
+use skypay::outbound::reconcile::Reconciler;
+use skypay::protocol::wire::MAX_BODY_BYTES;
 use skypay::{Config, Ledger};
 
 /// How long a request's body may take to arrive, in Lambda (API Gateway has read it already;
 /// skypay-local takes its `--body-timeout`).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a payout left PENDING by a transient SkyPay failure goes to be pushed again: the
+/// payout queue, in AWS (SQS retries it with the guarantees and the dead-letter queue of any
+/// instruction sent there). Locally there is none: posting the instruction again retries.
+#[derive(Clone, Debug)]
+pub enum PendingRetry {
+    #[cfg(feature = "sqs")]
+    Sqs(sqs::SqsRetry),
+}
+
+impl PendingRetry {
+    /// Sends the instruction (canonical, with its control number) to be pushed again.
+    async fn enqueue(&self, instruction: &str) -> Result<(), String> {
+        match *self {
+            #[cfg(feature = "sqs")]
+            PendingRetry::Sqs(ref queue) => queue.enqueue(instruction).await,
+        }
+    }
+}
 
 /// What the routes need, built once per process.
 #[derive(Clone, Debug)]
@@ -49,7 +68,7 @@ pub struct AdminState {
     ledger: Ledger,
     config: Config,
     queue: PayoutQueue,
-    retry: Option<Arc<dyn PendingRetry>>,
+    retry: Option<PendingRetry>,
     reconciler: Option<Reconciler>,
     body_timeout: Duration,
     /// skypay-local (SPEC 14.6): a POST without `Content-Type: application/json` is 415, so
@@ -63,7 +82,7 @@ impl AdminState {
     pub fn new(
         config: Config,
         ledger: Ledger,
-        retry: Option<Arc<dyn PendingRetry>>,
+        retry: Option<PendingRetry>,
         body_timeout: Duration,
     ) -> Result<AdminState, String> {
         let queue = PayoutQueue::new(config.clone(), ledger.clone()).map_err(|e| e.to_string())?;
@@ -127,7 +146,7 @@ pub fn router(state: AdminState) -> Router {
 /// `router`, answering only `callers` (SPEC 14.5): partner-api in AWS. Anything else, a direct
 /// Lambda invoke without the HTTP API's IAM identity included, is 403 `{"error"}` before any
 /// route runs; the refusal is logged at warn with the signer's ARN.
-pub fn only_for(router: Router, callers: skypay::lambda::Callers) -> Router {
+pub fn only_for(router: Router, callers: skypay::aws::lambda::Callers) -> Router {
     router.layer(axum::middleware::from_fn(
         move |request: axum::extract::Request, next: axum::middleware::Next| {
             let callers = callers.clone();
@@ -139,7 +158,7 @@ pub fn only_for(router: Router, callers: skypay::lambda::Callers) -> Router {
                     return next.run(request).await;
                 }
                 tracing::warn!(
-                    caller = skypay::lambda::caller_arn(context).unwrap_or(""),
+                    caller = skypay::aws::lambda::caller_arn(context).unwrap_or(""),
                     path = request.uri().path(),
                     status = 403,
                     "partner-api: a caller not in PARTNER_API_CALLER_ARNS"
@@ -189,11 +208,11 @@ pub enum Unread {
     TimedOut,
 }
 
-impl From<Unread> for skypay::wire::BodyError {
-    fn from(unread: Unread) -> skypay::wire::BodyError {
+impl From<Unread> for skypay::protocol::wire::BodyError {
+    fn from(unread: Unread) -> skypay::protocol::wire::BodyError {
         match unread {
-            Unread::TooLarge => skypay::wire::BodyError::TooLarge,
-            Unread::Broken | Unread::TimedOut => skypay::wire::BodyError::Incomplete,
+            Unread::TooLarge => skypay::protocol::wire::BodyError::TooLarge,
+            Unread::Broken | Unread::TimedOut => skypay::protocol::wire::BodyError::Incomplete,
         }
     }
 }
@@ -253,7 +272,7 @@ async fn post_payout(State(s): State<AdminState>, headers: HeaderMap, body: Body
         Ok(b) => b,
         Err(r) => return r,
     };
-    json(admin::post_payout(&s.queue, s.retry.as_deref(), &body, &request_id()).await)
+    json(handlers::post_payout(&s.queue, s.retry.as_ref(), &body, &request_id()).await)
 }
 
 /// A path's number: a segment axum cannot read (not UTF-8) names no payout or contract, 404
@@ -312,11 +331,11 @@ async fn get_payout(
     Number(number): Number,
     Valid(page): Valid<PageQuery>,
 ) -> Response {
-    json(admin::get_payout(&s.ledger, &number, &page, &request_id()).await)
+    json(handlers::get_payout(&s.ledger, &number, &page, &request_id()).await)
 }
 
 async fn cancel_payout(State(s): State<AdminState>, Number(number): Number) -> Response {
-    json(admin::cancel_payout(&s.ledger, &s.config, &number, &request_id()).await)
+    json(handlers::cancel_payout(&s.ledger, &s.config, &number, &request_id()).await)
 }
 
 async fn post_contract(State(s): State<AdminState>, headers: HeaderMap, body: Body) -> Response {
@@ -324,7 +343,7 @@ async fn post_contract(State(s): State<AdminState>, headers: HeaderMap, body: Bo
         Ok(b) => b,
         Err(r) => return r,
     };
-    json(admin::post_contract(&s.ledger, &s.config, &body, &request_id()).await)
+    json(handlers::post_contract(&s.ledger, &s.config, &body, &request_id()).await)
 }
 
 async fn get_contract(
@@ -332,7 +351,7 @@ async fn get_contract(
     Number(number): Number,
     Valid(page): Valid<PageQuery>,
 ) -> Response {
-    json(admin::get_contract(&s.ledger, &number, &page, &request_id()).await)
+    json(handlers::get_contract(&s.ledger, &number, &page, &request_id()).await)
 }
 
 /// `?date=yyyy-MM-dd`.
@@ -342,17 +361,17 @@ struct DateQuery {
 }
 
 async fn get_finance(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
-    json(admin::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
+    json(handlers::get_finance(&s.ledger, q.date.as_deref(), &request_id()).await)
 }
 
 async fn reconcile(State(s): State<AdminState>) -> Response {
-    json(admin::reconcile_payouts(s.reconciler.as_ref(), &request_id()).await)
+    json(handlers::reconcile_payouts(s.reconciler.as_ref(), &request_id()).await)
 }
 
 async fn reconcile_daily(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
-    json(admin::reconcile_daily(s.reconciler.as_ref(), q.date.as_deref(), &request_id()).await)
+    json(handlers::reconcile_daily(s.reconciler.as_ref(), q.date.as_deref(), &request_id()).await)
 }
 
 async fn get_reconciliation(State(s): State<AdminState>, Valid(q): Valid<DateQuery>) -> Response {
-    json(admin::get_reconciliation(&s.ledger, q.date.as_deref(), &request_id()).await)
+    json(handlers::get_reconciliation(&s.ledger, q.date.as_deref(), &request_id()).await)
 }

@@ -4,7 +4,6 @@
 //! redelivery finds the same payout: `PayoutQueue::submit`).
 
 use skypay::ConfigError;
-use skypay::admin::PendingRetry;
 
 /// `PAYOUT_QUEUE_URL`: the queue payout-queue reads.
 pub const PAYOUT_QUEUE_URL: &str = "PAYOUT_QUEUE_URL";
@@ -27,7 +26,7 @@ impl SqsRetry {
             .ok_or(ConfigError::Missing {
                 name: PAYOUT_QUEUE_URL,
             })?;
-        let sdk = skypay::dynamo::sdk_config_from_env(AWS_ENDPOINT_URL_SQS)?;
+        let sdk = skypay::aws::dynamo::sdk_config_from_env(AWS_ENDPOINT_URL_SQS)?;
         Ok(SqsRetry {
             client: aws_sdk_sqs::Client::new(&sdk),
             queue_url,
@@ -35,21 +34,16 @@ impl SqsRetry {
     }
 }
 
-impl PendingRetry for SqsRetry {
-    fn enqueue<'a>(
-        &'a self,
-        instruction: &'a str,
-        _request_id: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>> {
-        Box::pin(async move {
-            self.client
-                .send_message()
-                .queue_url(&self.queue_url)
-                .message_body(instruction)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
-        })
+impl SqsRetry {
+    /// Puts the instruction on the payout queue.
+    pub(crate) async fn enqueue(&self, instruction: &str) -> Result<(), String> {
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(instruction)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
     }
 }

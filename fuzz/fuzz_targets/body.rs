@@ -1,7 +1,7 @@
 //! Arbitrary bytes as a SkyPay request body, through the gateway's own pure pipeline
 //! ([`skypay::Admission`]: decode with the AES layer, authenticate, `action`, each action's
 //! field checks; then its reply), for every endpoint, and through each action's field step
-//! ([`skypay::actions::Request::parse`]) on the decoded body, so that bodies without the right
+//! ([`skypay::inbound::Request::parse`]) on the decoded body, so that bodies without the right
 //! credentials still reach the field rules. Nothing here re-implements a step.
 //!
 //! Besides "never panics", it checks what the contract promises:
@@ -25,15 +25,15 @@
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use skypay::actions::payout_queue::Instruction;
-use skypay::actions::{Accepted, CallLog, Request};
+use skypay::outbound::push::Instruction;
+use skypay::inbound::{Accepted, CallLog, Request};
 use skypay::config::{Defaults, Source};
-use skypay::crypto::{self, Key, KeySlot};
+use skypay::protocol::crypto::{self, Key, KeySlot};
 use skypay::ledger::{EventEffect, EventSource};
-use skypay::reconcile::status;
-use skypay::rules::{ControlNumber, Prefix};
-use skypay::skypay_api;
-use skypay::wire::{Fields, MAX_BODY_BYTES, Transport};
+use skypay::outbound::reconcile::status;
+use skypay::protocol::rules::{ControlNumber, Prefix};
+use skypay::outbound::api;
+use skypay::protocol::wire::{Fields, MAX_BODY_BYTES, Transport};
 use skypay::{Action, Admission, Config, Rejection, ResponseCode};
 
 /// The local defaults (SPEC section 9): what a call past authentication carries.
@@ -158,7 +158,7 @@ fuzz_target!(|data: &[u8]| {
 
 /// The same body as SkyPay's answer to one of our calls (payout-reconcile's readers).
 fn check_skypay_answers(fields: &Fields) {
-    if let Ok(answers) = skypay_api::read_status_answer(fields) {
+    if let Ok(answers) = api::read_status_answer(fields) {
         for answer in &answers {
             assert!(!answer.control_number.is_empty());
             match (answer.status, status::event_of(answer)) {
@@ -185,7 +185,7 @@ fn check_skypay_answers(fields: &Fields) {
             }
         }
     }
-    if let Ok(balance) = skypay_api::read_balance(fields) {
+    if let Ok(balance) = api::read_balance(fields) {
         // Any exact decimal (0, negative, above an amount's maximum), written back plainly.
         let text = balance.to_string();
         assert!(
@@ -194,7 +194,7 @@ fn check_skypay_answers(fields: &Fields) {
             "{text}"
         );
     }
-    if let Ok(page) = skypay_api::read_report(fields) {
+    if let Ok(page) = api::read_report(fields) {
         for row in &page.rows {
             assert!(!row.control_no.is_empty());
             assert!(is_money(&row.amount.to_string()), "{}", row.amount);
@@ -245,7 +245,7 @@ fn check_request(request: &Request) {
                     EventEffect::AmendedSuccess => 5,
                 };
                 assert_eq!(
-                    skypay::rules::parse_integer(&event.pay_type, 1, 6),
+                    skypay::protocol::rules::parse_integer(&event.pay_type, 1, 6),
                     Some(expected)
                 );
             }

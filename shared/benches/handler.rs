@@ -14,8 +14,8 @@ use std::hint::black_box;
 
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
-use skypay::actions::{Accepted, CallLog};
 use skypay::config::{Defaults, Source};
+use skypay::inbound::{Accepted, CallLog};
 use skypay::{Action, Admission, Config};
 
 /// The test key the encrypted events were made with (events/encrypted/make.sh).

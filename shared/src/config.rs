@@ -9,8 +9,9 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::crypto::{Key, Keys};
-use crate::rules::Prefix;
+use crate::protocol::auth::AuthKeys;
+use crate::protocol::crypto::{Encryption, Keys};
+use crate::protocol::rules::Prefix;
 
 pub const TABLE_NAME: &str = "TABLE_NAME";
 pub const SKYPAY_USERNAME: &str = "SKYPAY_USERNAME";
@@ -54,69 +55,6 @@ pub enum ConfigError {
 impl fmt::Debug for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
-    }
-}
-
-/// The keys SkyPay authenticates with. Several are live at once while SkyPay rotates them.
-/// The list is never empty: the first key is held apart. Debug never shows them.
-#[derive(Clone)]
-pub struct AuthKeys {
-    current: SecretString,
-    others: Vec<SecretString>,
-}
-
-impl AuthKeys {
-    pub fn new(keys: Vec<SecretString>) -> Option<AuthKeys> {
-        let mut keys = keys.into_iter();
-        let current = keys.next()?;
-        Some(AuthKeys {
-            current,
-            others: keys.collect(),
-        })
-    }
-    pub fn iter(&self) -> impl Iterator<Item = &SecretString> {
-        std::iter::once(&self.current).chain(self.others.iter())
-    }
-    /// The key we present when we call SkyPay: the first one listed (SPEC 12.7).
-    pub fn current(&self) -> &SecretString {
-        &self.current
-    }
-    /// How many keys are live (at least one).
-    pub fn count(&self) -> usize {
-        1 + self.others.len()
-    }
-}
-
-impl fmt::Debug for AuthKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuthKeys({} redacted)", self.count())
-    }
-}
-
-/// SPEC section 2's optional AES layer, with one or two live keys (SPEC 14.4).
-#[derive(Clone, Debug)]
-pub enum Encryption {
-    /// Plain JSON only.
-    Off,
-    /// Plain JSON, or an encrypted body when it is not a JSON object.
-    Auto(Keys),
-    /// Encrypted bodies only.
-    Required(Keys),
-}
-
-impl Encryption {
-    /// The key everything we send is encrypted with (the first), when the layer is on (SPEC
-    /// 13.1: `off` turns it off in both directions).
-    pub fn key(&self) -> Option<&Key> {
-        self.keys().map(Keys::first)
-    }
-
-    /// Every live key, when the layer is on.
-    pub fn keys(&self) -> Option<&Keys> {
-        match self {
-            Encryption::Off => None,
-            Encryption::Auto(keys) | Encryption::Required(keys) => Some(keys),
-        }
     }
 }
 
@@ -468,7 +406,7 @@ fn key_list<'a>(name: &'static str, text: &'a str) -> Result<Vec<&'a str>, Confi
 fn encryption_keys(text: &str) -> Result<Keys, ConfigError> {
     let mut keys = key_list(SKYPAY_ENCRYPTION_KEY, text)?
         .into_iter()
-        .map(|key| crate::crypto::derive_key(key.as_bytes()));
+        .map(|key| crate::protocol::crypto::derive_key(key.as_bytes()));
     match (keys.next(), keys.next(), keys.next()) {
         (Some(first), None, _) => Ok(Keys::one(first)),
         (Some(first), Some(second), None) => Ok(Keys::two(first, second)),

@@ -1,42 +1,31 @@
 //! The SkyPay partner gateway: everything the Lambda functions and the local server share.
 //!
-//! The crate is split the hexagonal way:
+//! The folders are the layers; each imports only from the ones listed before it:
 //!
-//! - the **domain**: [`wire`] (the JSON protocol and the response envelope), [`rules`] (the
-//!   SPEC's field rules), [`auth`], [`codes`] and [`error`] (the one map from a rejection to a
-//!   response code), and one module per SkyPay action under [`actions`];
-//! - the **store**: [`ledger`], the DynamoDB ledger whose conditional writes make "paid once"
-//!   and "collected once" hold;
-//! - the **entrypoints**: [`gateway`] (one call in, one envelope out, one log line) and
-//!   [`lambda`] (the API Gateway adapter every function's `main.rs` uses).
+//! | folder | what it holds |
+//! |---|---|
+//! | [`protocol`] | SkyPay's protocol, pure: the endpoints by name ([`protocol::action`]), the body and its envelope ([`protocol::wire`]), the SPEC's field rules, the codes, AES ([`protocol::crypto`]), authentication, Manila time, masking |
+//! | [`metrics`], [`telemetry`], [`config`] | the EMF metric lines and the log subscriber; the configuration, read and checked once at start |
+//! | [`ledger`] | the DynamoDB ledger, whose conditional writes make "paid once" and "collected once" hold |
+//! | [`inbound`] | SkyPay calls us: the [`inbound::gateway`] (one call in, one envelope out, one log line), the one map from a rejection to a code ([`inbound::error`]), one module per endpoint |
+//! | [`outbound`] | we call SkyPay: every body sent and answer read ([`outbound::api`]), the AES client, the payout push ([`outbound::push`]), the payout and daily runs ([`outbound::reconcile`]) |
+//! | [`aws`] | the Lambda adapters (API Gateway, SQS) and the AWS SDK clients built from the environment |
 //!
-//! The contract is `SPEC.md` in the steering folder; section numbers in comments refer to it.
+//! The loan system's `/admin` routes are the crate `skypay-admin`, above this one. The contract
+//! is `SPEC.md` in the steering folder; section numbers in comments refer to it.
 
-pub mod action;
-pub mod actions;
-pub mod admin;
-pub mod auth;
-pub mod codes;
+pub mod aws;
 pub mod config;
-pub mod crypto;
-pub mod dynamo;
-pub mod error;
-pub mod gateway;
-pub mod lambda;
+pub mod inbound;
 pub mod ledger;
-pub mod mask;
 pub mod metrics;
-pub mod reconcile;
-pub mod rules;
-pub mod skypay_api;
-pub mod skypay_client;
+pub mod outbound;
+pub mod protocol;
 pub mod telemetry;
-pub mod time;
-pub mod wire;
 
-pub use action::Action;
-pub use codes::ResponseCode;
 pub use config::{Config, ConfigError};
-pub use error::Rejection;
-pub use gateway::{Admission, Admitted, Call, Gateway, Reply};
+pub use inbound::error::Rejection;
+pub use inbound::gateway::{Admission, Admitted, Call, Gateway, Reply};
 pub use ledger::Ledger;
+pub use protocol::action::Action;
+pub use protocol::codes::ResponseCode;

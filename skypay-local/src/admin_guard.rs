@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use skypay::mask::Private;
+use skypay::protocol::mask::Private;
 use subtle::ConstantTimeEq;
 
 /// Who may reach `/admin`.

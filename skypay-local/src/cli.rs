@@ -185,7 +185,7 @@ async fn serve(args: Serve, config: Config) -> Result<(), String> {
         match std::env::var("SKYPAY_LOCAL_ADMIN_TOKEN") {
             Ok(token) if token.len() >= 16 => (
                 crate::AdminAccess::Remote {
-                    token: skypay::mask::Private(token),
+                    token: skypay::protocol::mask::Private(token),
                 },
                 None,
             ),
@@ -238,10 +238,10 @@ async fn restore(
         let db = dynoxide::Database::new(path)
             .map_err(|e| format!("cannot open {}: {e}", backup.display()))?;
         let (http, _) = crate::embedded::client(db);
-        let client = skypay::dynamo::client_for_endpoint_over(
+        let client = skypay::aws::dynamo::client_for_endpoint_over(
             http,
             crate::embedded::ENDPOINT,
-            skypay::dynamo::Timeouts::PRODUCTION,
+            skypay::aws::dynamo::Timeouts::PRODUCTION,
         );
         skypay::ledger::schema::is_marked(&client, &config.table_name)
             .await

@@ -273,10 +273,10 @@ async fn open(store: &Store, config: &Config, init: bool) -> Result<Opened, Stri
     let table = config.table_name.as_str();
     let in_process = |db: dynoxide::Database| {
         let (http, writes) = embedded::client(db);
-        let client = skypay::dynamo::client_for_endpoint_over(
+        let client = skypay::aws::dynamo::client_for_endpoint_over(
             http,
             embedded::ENDPOINT,
-            skypay::dynamo::Timeouts::PRODUCTION,
+            skypay::aws::dynamo::Timeouts::PRODUCTION,
         );
         (Ledger::new(client, table), writes)
     };
@@ -284,7 +284,7 @@ async fn open(store: &Store, config: &Config, init: bool) -> Result<Opened, Stri
     let now = chrono::Utc::now().to_rfc3339();
     match store {
         Store::Endpoint(url) => {
-            let ledger = Ledger::new(skypay::dynamo::client_for_endpoint(url), table);
+            let ledger = Ledger::new(skypay::aws::dynamo::client_for_endpoint(url), table);
             // An external DynamoDB gets the template's table exactly, stream included.
             ledger.ensure_table(Stream::On).await.map_err(created)?;
             Ok(Opened {
@@ -422,10 +422,10 @@ pub async fn start_with(
     )?
     .json_only();
     if config.skypay_api.is_some() {
-        let reconciler = skypay::reconcile::Reconciler::new(
+        let reconciler = skypay::outbound::reconcile::Reconciler::new(
             config.clone(),
             ledger.clone(),
-            Arc::new(skypay::time::SystemClock),
+            Arc::new(skypay::protocol::time::SystemClock),
         )
         .map_err(|e| e.to_string())?;
         admin = admin.with_reconciler(reconciler);
@@ -474,9 +474,10 @@ async fn simulate_skypay(
     simulate: Simulate,
 ) -> Result<(Config, skypay_sim::Sim), String> {
     if config.encryption.key().is_none() {
-        config.encryption = skypay::config::Encryption::Auto(skypay::crypto::Keys::one(
-            skypay::crypto::derive_key(SIMULATOR_ENCRYPTION_KEY.as_bytes()),
-        ));
+        config.encryption =
+            skypay::protocol::crypto::Encryption::Auto(skypay::protocol::crypto::Keys::one(
+                skypay::protocol::crypto::derive_key(SIMULATOR_ENCRYPTION_KEY.as_bytes()),
+            ));
     }
     if config.sender.is_none() {
         config.sender = Some(SIMULATOR_SENDER.to_owned());

@@ -3,7 +3,7 @@
 //!
 //! - It serves SkyPay's one address, `POST /services/{callerName}`, with the transport of SPEC
 //!   13.1: with the partner's AES key every body is ciphertext both ways.
-//! - It authenticates us with the gateway's own [`skypay::auth::Verifier`], and takes
+//! - It authenticates us with the gateway's own [`skypay::protocol::auth::Verifier`], and takes
 //!   `payoutQueue` (1000; -1008 for a number it already holds), `payoutQueryStatus` (at most
 //!   50 numbers), `balanceQuery`, `getReportPayout` and `getReportCollection`, every answer
 //!   computed from its own [`State`].
@@ -32,12 +32,12 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use skypay::auth::Verifier;
-use skypay::crypto;
-use skypay::skypay_api as api;
-use skypay::skypay_client::SkyPayClient;
-use skypay::time::SkyPayTime;
-use skypay::wire::Fields;
+use skypay::outbound::api;
+use skypay::outbound::client::SkyPayClient;
+use skypay::protocol::auth::Verifier;
+use skypay::protocol::crypto;
+use skypay::protocol::time::SkyPayTime;
+use skypay::protocol::wire::Fields;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -178,7 +178,7 @@ impl Sim {
             None => None,
         };
         let shared = Arc::new(Shared {
-            verifier: Verifier::new(&config.partner),
+            verifier: Verifier::new(&config.partner.username, &config.partner.auth_keys),
             state: Mutex::new(State {
                 balance: config.balance,
                 ..State::default()
@@ -327,7 +327,7 @@ fn advance(state: &mut State, control_number: &str, status: SimStatus, at: DateT
 /// The envelope of SkyPay's answers, then `extra` members (each `(name, JSON text)`).
 fn envelope(code: &str, description: &str, extra: &[(&str, String)]) -> String {
     let mut text = json!({
-        "responseTime": skypay::time::response_time(Utc::now()),
+        "responseTime": skypay::protocol::time::response_time(Utc::now()),
         "responseCode": code,
         "responseDescription": description,
     })
@@ -525,7 +525,7 @@ fn report(
             .text(name)
             .ok()
             .flatten()
-            .and_then(|t| skypay::time::parse_date(&t))
+            .and_then(|t| skypay::protocol::time::parse_date(&t))
     };
     let query = (|| {
         Some(ReportQuery {

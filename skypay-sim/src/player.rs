@@ -15,9 +15,9 @@ use rust_decimal::Decimal;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use skypay::Action;
-use skypay::rules::money;
-use skypay::skypay_client::SkyPayClient;
-use skypay::time::SkyPayTime;
+use skypay::outbound::client::SkyPayClient;
+use skypay::protocol::rules::money;
+use skypay::protocol::time::SkyPayTime;
 
 use crate::{Shared, SimCollection, SimPayout, SimStatus, lock};
 

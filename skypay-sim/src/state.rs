@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use skypay::time::SkyPayTime;
+use skypay::protocol::time::SkyPayTime;
 
 /// payoutQueryStatus's `status` (SPEC 13.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +116,8 @@ fn time_text(t: Option<DateTime<Utc>>) -> String {
 }
 
 fn manila_day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&skypay::time::manila()).date_naive()
+    t.with_timezone(&skypay::protocol::time::manila())
+        .date_naive()
 }
 
 /// An amount as a JSON number written from its decimal text (SkyPay's reports and balance use

@@ -224,21 +224,22 @@ async fn a_body_under_the_old_or_the_new_aes_key_is_read_and_answered_under_it()
     t.register_payout(PayoutSpec::pickup("SKY0112345678")).await;
     let body = payout_inquiry("SKY0112345678", json!({})).to_string();
     for secret in ["old-aes-secret", "new-aes-secret"] {
-        let key = skypay::crypto::derive_key(secret.as_bytes());
-        let sealed = skypay::crypto::encrypt(&key, body.as_bytes());
+        let key = skypay::protocol::crypto::derive_key(secret.as_bytes());
+        let sealed = skypay::protocol::crypto::encrypt(&key, body.as_bytes());
         let reply = t.handle(Action::PayoutInquiry, sealed.as_bytes()).await;
         assert_eq!(reply.content_type, "text/plain", "{secret}");
-        let plain = skypay::crypto::decrypt(&key, &reply.body)
+        let plain = skypay::protocol::crypto::decrypt(&key, &reply.body)
             .unwrap_or_else(|| panic!("the reply to a body under {secret} is under {secret}"));
         let (envelope, _) = parse_reply(std::str::from_utf8(&plain).unwrap());
         assert_eq!(envelope.response_code, "1000", "{secret}");
     }
     // A third key opens nothing: the one 2001 text, under the first key.
-    let other = skypay::crypto::derive_key(b"someone-else");
-    let sealed = skypay::crypto::encrypt(&other, body.as_bytes());
+    let other = skypay::protocol::crypto::derive_key(b"someone-else");
+    let sealed = skypay::protocol::crypto::encrypt(&other, body.as_bytes());
     let reply = t.handle(Action::PayoutInquiry, sealed.as_bytes()).await;
-    let first = skypay::crypto::derive_key(b"old-aes-secret");
-    let plain = skypay::crypto::decrypt(&first, &reply.body).expect("under the first key");
+    let first = skypay::protocol::crypto::derive_key(b"old-aes-secret");
+    let plain =
+        skypay::protocol::crypto::decrypt(&first, &reply.body).expect("under the first key");
     let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());
     assert_eq!(
         (
@@ -267,8 +268,8 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
         .handle(Action::PayoutPayout, call(OPENSSL_PAYOUT.as_bytes()))
         .await;
     assert_eq!(reply.content_type, "text/plain");
-    let key = skypay::crypto::derive_key(b"SkyPay-Partner-Secret");
-    let plain = skypay::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
+    let key = skypay::protocol::crypto::derive_key(b"SkyPay-Partner-Secret");
+    let plain = skypay::protocol::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
     let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());
     assert_eq!(envelope.response_code, "1000");
     // Plain JSON still works in auto mode; garbage that is not JSON cannot be decrypted: 2001.
@@ -286,7 +287,7 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
         .handle(Action::PayoutPayout, call(b"bm90IGEgY2lwaGVydGV4dA=="))
         .await;
     assert_eq!(reply.content_type, "text/plain");
-    let plain = skypay::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
+    let plain = skypay::protocol::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
     assert_eq!(
         parse_envelope(std::str::from_utf8(&plain).unwrap()).response_code,
         "2001"
@@ -321,7 +322,7 @@ async fn the_aes_layer_decrypts_openssl_bodies_and_answers_in_kind() {
         .handle(Action::PayoutPayout, call(b"bm90IGEgY2lwaGVydGV4dA=="))
         .await;
     assert_eq!(reply.content_type, "text/plain");
-    let plain = skypay::crypto::decrypt(&key, &reply.body).unwrap();
+    let plain = skypay::protocol::crypto::decrypt(&key, &reply.body).unwrap();
     let envelope = parse_envelope(std::str::from_utf8(&plain).unwrap());
     assert_eq!(envelope.response_code, "2001");
     assert_eq!(

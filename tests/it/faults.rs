@@ -3,7 +3,7 @@
 //! clears succeeds, and an answer lost after DynamoDB applied a write never becomes a second
 //! 1000.
 //!
-//! The time bound below is a liveness check of the SDK timeouts (`skypay::dynamo`), generous
+//! The time bound below is a liveness check of the SDK timeouts (`skypay::aws::dynamo`), generous
 //! enough to never fail on a slow machine: a missing timeout would hang for ever.
 
 use std::time::Duration;
@@ -30,7 +30,7 @@ impl Rig {
         let mut config = config_with(&[]);
         config.table_name = direct.backend.table.clone();
         let ledger = Ledger::new(
-            skypay::dynamo::client_for_endpoint(&proxy.url),
+            skypay::aws::dynamo::client_for_endpoint(&proxy.url),
             direct.backend.table.as_str(),
         );
         Rig {
@@ -197,7 +197,7 @@ async fn a_refused_connection() {
         l.local_addr().unwrap()
     };
     let ledger = Ledger::new(
-        skypay::dynamo::client_for_endpoint(&format!("http://{closed}")),
+        skypay::aws::dynamo::client_for_endpoint(&format!("http://{closed}")),
         "skypay-ledger",
     );
     let refused = Rig {

@@ -172,7 +172,7 @@ async fn malformed_notifications_are_stored_with_the_reason() {
     // An unreadable date: listed under the Manila day it arrived.
     let undated = finance_notification("U-1", json!({"transctionDate": "yesterday"}));
     notify(&t, &undated).await;
-    let today = skypay::time::SkyPayTime::from_utc(chrono::Utc::now()).manila_date();
+    let today = skypay::protocol::time::SkyPayTime::from_utc(chrono::Utc::now()).manila_date();
     let listed = t.ledger().finance_day(today).await.unwrap();
     assert!(
         listed

@@ -3,7 +3,8 @@
 
 use lambda_http::Body;
 use serde_json::json;
-use skypay::{Action, lambda};
+use skypay::Action;
+use skypay::aws::lambda;
 use support::*;
 
 fn event_file(name: &str) -> String {
@@ -195,7 +196,7 @@ async fn skypays_samples_encrypted_by_openssl_are_answered_encrypted() {
     t.register_contract("SKY0187654321", "10000").await;
     t.register_payout(PayoutSpec::pushed("SKY01123456789"))
         .await;
-    let key = skypay::crypto::derive_key(b"SkyPay-Partner-Secret");
+    let key = skypay::protocol::crypto::derive_key(b"SkyPay-Partner-Secret");
     let rows = [
         (Action::PayoutInquiry, "payout-inquiry", "1000"),
         (Action::PayoutPayout, "payout-payout", "1000"),
@@ -213,7 +214,7 @@ async fn skypays_samples_encrypted_by_openssl_are_answered_encrypted() {
             (200, "text/plain"),
             "{name}"
         );
-        let plain = skypay::crypto::decrypt(&key, &body).expect("an encrypted reply");
+        let plain = skypay::protocol::crypto::decrypt(&key, &body).expect("an encrypted reply");
         let (envelope, _) = parse_reply(std::str::from_utf8(&plain).unwrap());
         assert_eq!(envelope.response_code, code, "{name}");
     }
@@ -239,7 +240,7 @@ async fn partner_api_answers_only_its_named_callers() {
         skypay_admin::BODY_TIMEOUT,
     )
     .unwrap();
-    let callers = skypay::lambda::Callers::parse("arn:aws:iam::123456789012:role/loan-system");
+    let callers = skypay::aws::lambda::Callers::parse("arn:aws:iam::123456789012:role/loan-system");
     let app = skypay_admin::only_for(skypay_admin::router(state), callers);
     let sample: serde_json::Value =
         serde_json::from_str(&event_file("partner-api-register-payout")).unwrap();

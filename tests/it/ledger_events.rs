@@ -143,9 +143,13 @@ async fn every_transition_gives_its_event_and_nothing_else_does() {
         .await;
     let cancelled = number(5);
     rig.t.register_payout(PayoutSpec::pickup(&cancelled)).await;
-    let reply =
-        skypay::admin::cancel_payout(rig.t.ledger(), rig.t.gateway.config(), &cancelled, "test")
-            .await;
+    let reply = skypay_admin::handlers::cancel_payout(
+        rig.t.ledger(),
+        rig.t.gateway.config(),
+        &cancelled,
+        "test",
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let events = rig.new_events();
     assert_eq!(

@@ -12,7 +12,7 @@ async fn an_unreachable_ledger_answers_1009_on_every_endpoint() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let client = skypay::dynamo::client_for_endpoint(&format!("http://{closed}"));
+    let client = skypay::aws::dynamo::client_for_endpoint(&format!("http://{closed}"));
     let gateway = Gateway::new(config_with(&[]), Ledger::new(client, "skypay-ledger"));
     let bodies = [
         (Action::PayoutPayout, payout_payout(&number(1), json!({}))),

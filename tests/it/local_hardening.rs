@@ -625,7 +625,7 @@ async fn admin_beyond_this_machine_needs_allow_remote_and_a_token() {
     }
     let token = "a-long-enough-admin-token";
     let s = support::local::LocalServer::start_with_access(skypay_local::AdminAccess::Remote {
-        token: skypay::mask::Private(token.to_owned()),
+        token: skypay::protocol::mask::Private(token.to_owned()),
     })
     .await;
     let url = format!("{}/admin/payouts", s.base);

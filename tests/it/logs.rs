@@ -96,7 +96,7 @@ async fn a_ledger_failure_is_counted_in_the_calls_line() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let client = skypay::dynamo::client_for_endpoint(&format!("http://{closed}"));
+    let client = skypay::aws::dynamo::client_for_endpoint(&format!("http://{closed}"));
     let gateway = skypay::Gateway::new(
         config_with(&[]),
         skypay::Ledger::new(client, "skypay-ledger"),
@@ -127,13 +127,13 @@ async fn a_ledger_failure_is_counted_in_the_calls_line() {
 
 #[test]
 fn debug_of_every_request_type_hides_keys_phones_and_names() {
-    use skypay::actions::CallLog;
-    use skypay::actions::collection_collect::CollectionCollect;
-    use skypay::actions::payout_payout::PayoutPayout;
-    use skypay::actions::payout_queue::Instruction;
-    use skypay::actions::payout_queue_payout::PayoutQueuePayout;
-    use skypay::config::Encryption;
-    use skypay::wire::Fields;
+    use skypay::inbound::CallLog;
+    use skypay::inbound::collection_collect::CollectionCollect;
+    use skypay::inbound::payout_payout::PayoutPayout;
+    use skypay::inbound::payout_queue_payout::PayoutQueuePayout;
+    use skypay::outbound::push::Instruction;
+    use skypay::protocol::crypto::Encryption;
+    use skypay::protocol::wire::Fields;
 
     let config = config_with(&[]);
     let prefix = &config.prefix;
@@ -182,21 +182,21 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
         Instruction::parse(&instruction, prefix, chrono::Utc::now()).unwrap()
     ));
     let registration = skypay::ledger::ContractRegistration {
-        contract_number: skypay::rules::ControlNumber::parse(&number(2), prefix).unwrap(),
-        amount_due: skypay::rules::Amount::parse("1").unwrap(),
+        contract_number: skypay::protocol::rules::ControlNumber::parse(&number(2), prefix).unwrap(),
+        amount_due: skypay::protocol::rules::Amount::parse("1").unwrap(),
         name: Some("Lardizabal,Mary".into()),
-        address: skypay::mask::Private(Some("1740 Mabini St,Malate,Manila".into())),
+        address: skypay::protocol::mask::Private(Some("1740 Mabini St,Malate,Manila".into())),
         phone: Some("09171234567".into()),
     };
     shown.push(format!("{registration:?}"));
     // What the ledger is handed to register: the canonical instruction, in full, is private.
     let parsed = Instruction::parse(&instruction, prefix, chrono::Utc::now()).unwrap();
     let new_payout = skypay::ledger::NewPayout {
-        control_number: skypay::rules::ControlNumber::parse(&number(3), prefix).unwrap(),
+        control_number: skypay::protocol::rules::ControlNumber::parse(&number(3), prefix).unwrap(),
         amount: parsed.amount,
         channel: parsed.channel,
         expires_at: chrono::Utc::now(),
-        instruction: skypay::mask::Private(parsed.canonical()),
+        instruction: skypay::protocol::mask::Private(parsed.canonical()),
         status: skypay::ledger::PayoutStatus::Pending,
         lease_seconds: Some(30),
     };

@@ -186,15 +186,15 @@ async fn sealed_call(t: &TestGateway, encrypted: bool, action: Action, body: Val
     if !encrypted {
         return t.call_reply(action, &body).await.0.response_code;
     }
-    let key = skypay::crypto::derive_key(b"SkyPay-Partner-Secret");
+    let key = skypay::protocol::crypto::derive_key(b"SkyPay-Partner-Secret");
     let reply = t
         .handle(
             action,
-            skypay::crypto::encrypt(&key, body.to_string().as_bytes()).as_bytes(),
+            skypay::protocol::crypto::encrypt(&key, body.to_string().as_bytes()).as_bytes(),
         )
         .await;
     assert_eq!(reply.content_type, "text/plain");
-    let plain = skypay::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
+    let plain = skypay::protocol::crypto::decrypt(&key, &reply.body).expect("an encrypted reply");
     parse_reply(std::str::from_utf8(&plain).unwrap())
         .0
         .response_code

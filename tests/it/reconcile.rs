@@ -9,16 +9,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use itertools::Itertools;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use skypay::actions::payout_queue::{PayoutQueue, Submitted};
 use skypay::config::SkyPayApi;
 use skypay::ledger::{
     EventSource, LeaseOutcome, Ledger, PayoutLookup, PayoutStatus, PayoutView, PushPolicy,
     WriteContext,
 };
-use skypay::reconcile::{PayoutRun, Reconciler, status};
-use skypay::rules::ControlNumber;
-use skypay::skypay_api::StatusAnswer;
-use skypay::time::SkyPayTime;
+use skypay::outbound::api::StatusAnswer;
+use skypay::outbound::push::{PayoutQueue, Submitted};
+use skypay::outbound::reconcile::{PayoutRun, Reconciler, status};
+use skypay::protocol::rules::ControlNumber;
+use skypay::protocol::time::SkyPayTime;
 use skypay::{Action, Config};
 use skypay_sim::{Fault, Sim, SimCollection, SimConfig, SimPayout, SimStatus};
 use support::local::LocalServer;
@@ -62,7 +62,7 @@ impl Rig {
         let (ledger, proxy) = if via_proxy {
             let proxy = Proxy::start(&t.backend.endpoint).await;
             let ledger = Ledger::new(
-                skypay::dynamo::client_for_endpoint(&proxy.url),
+                skypay::aws::dynamo::client_for_endpoint(&proxy.url),
                 t.backend.table.as_str(),
             );
             (ledger, Some(proxy))
@@ -552,7 +552,8 @@ async fn the_daily_reports_find_every_class_of_difference() {
         (4, 3, 3, 3)
     );
     // Read back as the loan system reads it.
-    let shown = skypay::admin::get_reconciliation(t.ledger(), Some("2026-11-30"), "test").await;
+    let shown =
+        skypay_admin::handlers::get_reconciliation(t.ledger(), Some("2026-11-30"), "test").await;
     assert_eq!(shown.status, 200);
     assert_eq!(shown.body["differences"].as_array().unwrap().len(), 7);
     let other = &shown.body["differences"]
@@ -570,7 +571,8 @@ async fn the_daily_reports_find_every_class_of_difference() {
         .await
         .unwrap();
     assert!(quiet.differences.is_empty(), "{quiet:?}");
-    let never = skypay::admin::get_reconciliation(t.ledger(), Some("2026-11-01"), "test").await;
+    let never =
+        skypay_admin::handlers::get_reconciliation(t.ledger(), Some("2026-11-01"), "test").await;
     assert_eq!(never.status, 404);
     // SkyPay's pages were all read, 100 rows each at most.
     assert!(
@@ -749,7 +751,7 @@ async fn skypay_local_with_a_simulated_skypay_pays_a_gcash_payout() {
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["balance"], "997500.00");
     let today = Utc::now()
-        .with_timezone(&skypay::time::manila())
+        .with_timezone(&skypay::protocol::time::manila())
         .format("%Y-%m-%d")
         .to_string();
     let (status, daily) = server
@@ -830,7 +832,11 @@ async fn a_push_whose_answer_was_lost_is_settled_by_the_query_never_by_a_later_r
     assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
     assert!(
         !rig.queue
-            .process_message("redelivery", rig.view(&n).await.instruction_text.as_bytes())
+            .clone()
+            .process_message(
+                "redelivery".to_owned(),
+                rig.view(&n).await.instruction_text.to_string()
+            )
             .await,
         "acknowledged: the payout run takes over"
     );
@@ -838,7 +844,8 @@ async fn a_push_whose_answer_was_lost_is_settled_by_the_query_never_by_a_later_r
     assert_eq!(rig.sim.unscript(), 1, "the -1016 was never asked for");
     assert_eq!(rig.view(&n).await.push_attempts, 1);
     // The cancel is refused too: SkyPay may have it.
-    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
     assert_eq!(cancel.status, 409, "{:?}", cancel.body);
     // The run: SkyPay lists it, so it is QUEUED, the doubt cleared.
     rig.clock_after(301);
@@ -905,7 +912,8 @@ async fn a_payout_skypay_reported_on_is_never_pushed_again() {
     assert_eq!(rig.sim.calls("payoutQueue"), 1, "never pushed again");
     assert_eq!(rig.status(&n).await, PayoutStatus::Pending);
     // Nor cancelled as never taken: SkyPay has seen it.
-    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
     assert_eq!(cancel.status, 409, "{:?}", cancel.body);
 }
 
@@ -984,7 +992,8 @@ async fn a_pending_payout_skypay_never_took_can_be_cancelled_and_is_never_pushed
     let n = number(350);
     rig.sim.set_balance(Decimal::new(100_000, 2));
     assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
-    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
     assert_eq!(cancel.status, 200, "{:?}", cancel.body);
     assert_eq!(cancel.body["status"], "CANCELLED");
     rig.sim.set_balance(Decimal::new(1_000_000, 2));
@@ -1000,7 +1009,8 @@ async fn a_pending_payout_skypay_never_took_can_be_cancelled_and_is_never_pushed
 
     let queued = number(351);
     assert_eq!(rig.push(&queued).await, PayoutStatus::Queued);
-    let cancel = skypay::admin::cancel_payout(rig.t.ledger(), &rig.config, &queued, "test").await;
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &queued, "test").await;
     assert_eq!(cancel.status, 409, "{:?}", cancel.body);
 }
 

@@ -5,7 +5,7 @@
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
-use skypay::actions::payout_queue::PayoutQueue;
+use skypay::outbound::push::PayoutQueue;
 use skypay_sim::{Fault, Sim};
 use support::*;
 
@@ -20,6 +20,14 @@ fn batch(messages: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
     let mut event = SqsEvent::default();
     event.records = messages;
     LambdaEvent::new(event, Context::default())
+}
+
+/// payout-queue's handler, as its main wires it.
+async fn sqs(
+    q: &PayoutQueue,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<aws_lambda_events::sqs::SqsBatchResponse, std::convert::Infallible> {
+    skypay::aws::lambda::handle_sqs(event, |id, body| q.clone().process_message(id, body)).await
 }
 
 async fn queue(skypay: &Sim) -> (PayoutQueue, Backend) {
@@ -61,7 +69,7 @@ fn unreachable_queue(backend: &Backend) -> PayoutQueue {
     ]);
     config.table_name = backend.table.clone();
     let ledger = skypay::Ledger::new(
-        skypay::dynamo::client_for_endpoint(&backend.endpoint),
+        skypay::aws::dynamo::client_for_endpoint(&backend.endpoint),
         backend.table.as_str(),
     );
     PayoutQueue::new(config, ledger).unwrap()
@@ -86,7 +94,7 @@ async fn only_the_messages_to_retry_are_reported() {
     ok["controlNumber"] = json!(number(1));
     let invalid = json!({"name": "no comma", "amount": "5"});
     let first = batch(vec![message("m-ok", &ok), message("m-invalid", &invalid)]);
-    let response = skypay::lambda::handle_sqs(&q, first).await.unwrap();
+    let response = sqs(&q, first).await.unwrap();
     assert!(failures(&response).is_empty(), "{response:?}");
 
     // -9999: in doubt. Acknowledged, and a redelivery pushes nothing.
@@ -94,7 +102,7 @@ async fn only_the_messages_to_retry_are_reported() {
     doubtful["controlNumber"] = json!(number(2));
     skypay.script([Fault::Code("-9999".to_owned())]);
     for _ in 0..2 {
-        let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-doubt", &doubtful)]))
+        let response = sqs(&q, batch(vec![message("m-doubt", &doubtful)]))
             .await
             .unwrap();
         assert!(failures(&response).is_empty());
@@ -106,13 +114,12 @@ async fn only_the_messages_to_retry_are_reported() {
     let mut unsent = wallet();
     unsent["controlNumber"] = json!(number(3));
     let unreachable = unreachable_queue(&backend);
-    let response =
-        skypay::lambda::handle_sqs(&unreachable, batch(vec![message("m-unsent", &unsent)]))
-            .await
-            .unwrap();
+    let response = sqs(&unreachable, batch(vec![message("m-unsent", &unsent)]))
+        .await
+        .unwrap();
     assert_eq!(failures(&response), ["m-unsent"]);
     let again = batch(vec![message("m-unsent", &unsent)]);
-    let response = skypay::lambda::handle_sqs(&q, again).await.unwrap();
+    let response = sqs(&q, again).await.unwrap();
     assert!(response.batch_item_failures.is_empty());
     let view = payout(&q, &number(3)).await;
     assert_eq!(view.status, skypay::ledger::PayoutStatus::Queued);
@@ -128,7 +135,7 @@ async fn only_the_messages_to_retry_are_reported() {
 async fn an_instruction_sent_twice_is_one_payout_and_one_without_a_number_none() {
     let skypay = skypay_sim(&[]).await;
     let (q, _backend) = queue(&skypay).await;
-    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("msg-7", &wallet())]))
+    let response = sqs(&q, batch(vec![message("msg-7", &wallet())]))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());
@@ -147,9 +154,7 @@ async fn an_instruction_sent_twice_is_one_payout_and_one_without_a_number_none()
     let mut named = wallet();
     named["controlNumber"] = json!(number(7));
     for id in ["msg-8", "msg-8-resent-from-the-dlq"] {
-        let response = skypay::lambda::handle_sqs(&q, batch(vec![message(id, &named)]))
-            .await
-            .unwrap();
+        let response = sqs(&q, batch(vec![message(id, &named)])).await.unwrap();
         assert!(response.batch_item_failures.is_empty());
     }
     assert_eq!(skypay.received().len(), 1, "one push");
@@ -169,7 +174,7 @@ async fn an_invalid_instruction_is_acknowledged_and_never_pushed() {
     let mut first = wallet();
     first["controlNumber"] = json!(number(40));
     assert!(
-        skypay::lambda::handle_sqs(&q, batch(vec![message("good", &first)]))
+        sqs(&q, batch(vec![message("good", &first)]))
             .await
             .unwrap()
             .batch_item_failures
@@ -179,7 +184,7 @@ async fn an_invalid_instruction_is_acknowledged_and_never_pushed() {
     conflicting["amount"] = json!("999.00");
     let garbage = json!("not an instruction");
     for delivery in 1..=3 {
-        let response = skypay::lambda::handle_sqs(
+        let response = sqs(
             &q,
             batch(vec![
                 message("conflict", &conflicting),
@@ -213,14 +218,14 @@ async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
     config.table_name = backend.table.clone();
     backend.ledger().await; // the table, created directly (not counted)
     let ledger = skypay::Ledger::new(
-        skypay::dynamo::client_for_endpoint(&proxy.url),
+        skypay::aws::dynamo::client_for_endpoint(&proxy.url),
         backend.table.as_str(),
     );
     let q = PayoutQueue::new(config, ledger).unwrap();
 
     let mut pushed = wallet();
     pushed["controlNumber"] = json!(number(30));
-    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-push", &pushed)]))
+    let response = sqs(&q, batch(vec![message("m-push", &pushed)]))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());
@@ -232,7 +237,7 @@ async fn a_pushed_payout_is_one_write_the_push_and_one_update() {
 
     proxy.reset();
     let pickup = json!({"controlNumber": number(31), "name": "Cruz,Juan", "phone": "09171234567", "amount": "500.00", "withdrawChannel": 1});
-    let response = skypay::lambda::handle_sqs(&q, batch(vec![message("m-pickup", &pickup)]))
+    let response = sqs(&q, batch(vec![message("m-pickup", &pickup)]))
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty());

@@ -359,7 +359,7 @@ fn payout_reconcile_runs_on_its_schedules_within_its_gate() {
     let function = &template["Resources"]["PayoutReconcileFunction"]["Properties"];
     assert_eq!(
         function["Timeout"].as_i64(),
-        i64::try_from(skypay::reconcile::RUN_LIMIT.as_secs()).ok(),
+        i64::try_from(skypay::outbound::reconcile::RUN_LIMIT.as_secs()).ok(),
         "the function's timeout is the gate's hold"
     );
     assert_eq!(function["ReservedConcurrentExecutions"].as_i64(), Some(1));
@@ -412,7 +412,7 @@ fn payout_reconcile_runs_on_its_schedules_within_its_gate() {
         );
         assert_eq!(
             props["Dimensions"][0]["Value"].as_str(),
-            Some(skypay::reconcile::SERVICE)
+            Some(skypay::outbound::reconcile::SERVICE)
         );
     }
     assert_eq!(
@@ -591,7 +591,7 @@ fn the_ledger_failure_rate_and_anomalies_are_alarmed() {
     let expected: BTreeSet<(String, String)> = [
         ("Service", ledger_events::SERVICE),
         ("api", skypay::metrics::CALL_API),
-        ("Service", skypay::reconcile::SERVICE),
+        ("Service", skypay::outbound::reconcile::SERVICE),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_owned(), b.to_owned()))
@@ -617,7 +617,7 @@ fn the_ledger_failure_rate_and_anomalies_are_alarmed() {
     assert_eq!(invalid["MetricName"].as_str(), Some("InvalidInstructions"));
     assert_eq!(
         invalid["Dimensions"][0]["Value"].as_str(),
-        Some(skypay::actions::payout_queue::SERVICE)
+        Some(skypay::outbound::push::SERVICE)
     );
     for alarm in [rate, anomalies, auth, held, invalid] {
         assert_eq!(
@@ -666,9 +666,9 @@ fn only_named_principals_move_money_and_read_the_keys() {
     // partner-api checks its caller against the parameter.
     let partner_env = &resource("PartnerApiFunction")["Environment"]["Variables"];
     assert!(
-        !partner_env[skypay::lambda::Callers::VARIABLE].is_badvalue(),
+        !partner_env[skypay::aws::lambda::Callers::VARIABLE].is_badvalue(),
         "partner-api has no {}",
-        skypay::lambda::Callers::VARIABLE
+        skypay::aws::lambda::Callers::VARIABLE
     );
     // Production SkyPay needs AllowedSourceCidrs, unless on purpose.
     let rule = &template["Rules"]["ProductionSkyPayNeedsSourceCidrs"];

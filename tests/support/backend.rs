@@ -74,7 +74,7 @@ impl Drop for Backend {
                 return;
             };
             rt.block_on(async {
-                let client = skypay::dynamo::client_for_endpoint(&endpoint);
+                let client = skypay::aws::dynamo::client_for_endpoint(&endpoint);
                 let _ = client.delete_table().table_name(table).send().await;
             });
         })
@@ -104,7 +104,7 @@ pub fn external_backend() -> bool {
     std::env::var("SKYPAY_TEST_DYNAMODB_ENDPOINT").is_ok_and(|e| !e.is_empty())
 }
 
-pub const PATIENT: skypay::dynamo::Timeouts = skypay::dynamo::Timeouts {
+pub const PATIENT: skypay::aws::dynamo::Timeouts = skypay::aws::dynamo::Timeouts {
     connect: std::time::Duration::from_secs(10),
     attempt: std::time::Duration::from_secs(60),
     operation: std::time::Duration::from_secs(120),
@@ -146,7 +146,7 @@ impl Backend {
 
     /// The ledger on a table with (or without) a stream, as template.yaml declares it.
     pub async fn ledger_with(&self, stream: skypay::ledger::schema::Stream) -> Ledger {
-        let client = skypay::dynamo::client_for_endpoint_with(&self.endpoint, PATIENT);
+        let client = skypay::aws::dynamo::client_for_endpoint_with(&self.endpoint, PATIENT);
         let ledger = Ledger::new(client, self.table.as_str());
         ledger.ensure_table(stream).await.expect("table created");
         ledger

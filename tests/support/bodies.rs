@@ -1,7 +1,7 @@
 //! SkyPay's bodies and envelopes, as the SPEC's tables write them.
 
 use serde_json::{Value, json};
-use skypay::wire::Envelope;
+use skypay::protocol::wire::Envelope;
 
 use crate::*;
 

@@ -21,7 +21,7 @@ impl ManualClock {
     }
 }
 
-impl skypay::time::Clock for ManualClock {
+impl skypay::protocol::time::Clock for ManualClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         *self.0.lock().unwrap()
     }

@@ -73,7 +73,7 @@ impl FakeEventBridge {
             "AWS_ENDPOINT_URL_EVENTBRIDGE" => Some(url.clone()),
             _ => None,
         };
-        let sdk = skypay::dynamo::sdk_config_from(&source, "AWS_ENDPOINT_URL_EVENTBRIDGE")
+        let sdk = skypay::aws::dynamo::sdk_config_from(&source, "AWS_ENDPOINT_URL_EVENTBRIDGE")
             .expect("AWS settings");
         aws_sdk_eventbridge::Client::new(&sdk)
     }

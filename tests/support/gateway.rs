@@ -4,8 +4,8 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use skypay::config::{Defaults, Source};
 use skypay::ledger::{NewPayout, PayoutStatus, WriteContext};
-use skypay::rules::{Amount, ControlNumber, PayoutChannel, Prefix};
-use skypay::wire::Envelope;
+use skypay::protocol::rules::{Amount, ControlNumber, PayoutChannel, Prefix};
+use skypay::protocol::wire::Envelope;
 use skypay::{Action, Call, Config, Gateway, Ledger};
 
 use crate::*;
@@ -141,7 +141,7 @@ impl TestGateway {
             amount: Amount::parse(&spec.amount).unwrap(),
             channel: PayoutChannel::from_code(spec.channel).unwrap(),
             expires_at: Utc::now() + spec.expires_in,
-            instruction: skypay::mask::Private(
+            instruction: skypay::protocol::mask::Private(
                 json!({"controlNumber": spec.control_number}).to_string(),
             ),
             status: spec.status,
@@ -158,7 +158,7 @@ impl TestGateway {
     /// Registers a payout from an instruction, as payout-queue and `POST /admin/payouts` do
     /// (no SkyPay address: a pushed channel is marked QUEUED without a push).
     pub async fn register_instruction(&self, instruction: &Value) {
-        let queue = skypay::actions::payout_queue::PayoutQueue::new(
+        let queue = skypay::outbound::push::PayoutQueue::new(
             self.gateway.config().clone(),
             self.ledger().clone(),
         )
@@ -172,10 +172,7 @@ impl TestGateway {
             .await
             .expect("instruction registered");
         assert!(
-            matches!(
-                submitted,
-                skypay::actions::payout_queue::Submitted::Created(_)
-            ),
+            matches!(submitted, skypay::outbound::push::Submitted::Created(_)),
             "{submitted:?}"
         );
     }
@@ -198,7 +195,7 @@ impl TestGateway {
             contract_number: ControlNumber::parse(contract_number, &prefix).unwrap(),
             amount_due: Amount::parse(amount_due).unwrap(),
             name: payer.map(|p| p.0.to_owned().into()),
-            address: skypay::mask::Private(payer.map(|p| p.1.to_owned())),
+            address: skypay::protocol::mask::Private(payer.map(|p| p.1.to_owned())),
             phone: payer.map(|p| p.2.to_owned().into()),
         };
         self.ledger()

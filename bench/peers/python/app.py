@@ -5,7 +5,7 @@ A faithful small port of the Rust function (functions/payout-payout), for `bench
 - the same checks in the same order (SPEC section 2): parse (2001), authenticate (-1001,
   constant-time over SHA-256 digests, every key compared), `action` (2003), then controlNumber
   (-1014 prefix, -1012 format), withdrawChannel (2002), payTime (2002);
-- the same ledger write as `Ledger::pay_out` (shared/src/ledger/payouts.rs): ONE conditional
+- the same ledger write as `Ledger::pay_out` (shared/src/ledger/payouts/payout_payout.rs): ONE conditional
   UpdateItem on the same table and item, the same update and `PAYABLE` condition, with
   ReturnValuesOnConditionCheckFailure=ALL_OLD, and a failure classified as -1026 (paid) or -1012;
 - the same envelope (Manila time, four fractional digits, responseCode a string).
@@ -58,7 +58,7 @@ MAX_BODY_BYTES = 64 * 1024
 CHANNEL_MIN, CHANNEL_MAX = 1, 99999
 DIGITS = re.compile(r"[0-9]+")
 
-# Ledger::pay_out's update and shared/src/ledger/payouts.rs's PAYABLE, verbatim.
+# Ledger::pay_out's update and shared/src/ledger/payouts/payout_payout.rs's PAYABLE, verbatim.
 UPDATE = (
     "SET #paidAt = :now, #paidBy = :via, #payTime = :payTime, "
     "#payTimeUtc = :payTimeUtc, #paidChannel = :channel, #paidRequestId = :requestId, "
@@ -262,7 +262,7 @@ def pay_out(*, payload: dict, request_id: str) -> dict:
 
 
 def classify(item: dict | None, token: str) -> dict:
-    """shared/src/ledger/payouts.rs classify_unpayable: -1026 when paid, else -1012."""
+    """shared/src/ledger/payouts/payout_payout.rs classify_unpayable: -1026 when paid, else -1012."""
     if item and "paidAt" in item:
         if item.get("paidToken", {}).get("S") == token:
             return {"code": "1000", "description": SEED["1000"]}

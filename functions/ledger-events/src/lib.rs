@@ -54,7 +54,7 @@ impl Publisher {
             .ok_or(ConfigError::Missing {
                 name: EVENT_BUS_NAME,
             })?;
-        let sdk = skypay::dynamo::sdk_config_from_env(AWS_ENDPOINT_URL_EVENTBRIDGE)?;
+        let sdk = skypay::aws::dynamo::sdk_config_from_env(AWS_ENDPOINT_URL_EVENTBRIDGE)?;
         Ok(Publisher::new(aws_sdk_eventbridge::Client::new(&sdk), bus))
     }
 

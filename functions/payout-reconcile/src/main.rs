@@ -4,16 +4,17 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
-use skypay::reconcile::Reconciler;
-use skypay::time::SystemClock;
-use skypay::{Config, Ledger, dynamo, telemetry};
+use skypay::aws::dynamo;
+use skypay::outbound::reconcile::Reconciler;
+use skypay::protocol::time::SystemClock;
+use skypay::{Config, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     // The DynamoDB and SkyPay clients are built once, outside the handler.
-    let ledger = Ledger::new(dynamo::client_from_env()?, config.table_name.as_str());
+    let ledger = dynamo::ledger_from_env(&config)?;
     let reconciler = Reconciler::new(config, ledger, Arc::new(SystemClock))?;
     run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let reconciler = reconciler.clone();

@@ -27,8 +27,8 @@ use super::contracts;
 use super::item::{Attributes, Item};
 use super::payouts::{self, PayoutStatus};
 use crate::ledger::ContractStatus;
-use crate::rules::money;
-use crate::time;
+use crate::protocol::rules::money;
+use crate::protocol::time;
 
 /// The `source` of every event.
 pub const SOURCE: &str = "skypay.ledger";

@@ -18,9 +18,9 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, WriteContext, key_part};
-use crate::mask::{Name, Phone, Private};
-use crate::rules::{Amount, ControlNumber, money};
-use crate::time::{self, SkyPayTime};
+use crate::protocol::mask::{Name, Phone, Private};
+use crate::protocol::rules::{Amount, ControlNumber, money};
+use crate::protocol::time::{self, SkyPayTime};
 
 const CONTRACT_SK: &str = "CONTRACT";
 const RECEIPT_PREFIX: &str = "RECEIPT#";

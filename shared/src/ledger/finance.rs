@@ -25,9 +25,9 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, WriteContext, key_part};
-use crate::mask::Private;
-use crate::rules::{Amount, money};
-use crate::time::{self, SkyPayTime};
+use crate::protocol::mask::Private;
+use crate::protocol::rules::{Amount, money};
+use crate::protocol::time::{self, SkyPayTime};
 
 const NOTIFICATION_SK: &str = "NOTIFICATION";
 const CONFLICT: &str = "CONFLICT#";

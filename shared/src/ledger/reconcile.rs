@@ -27,7 +27,7 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{DAILY, OPEN_PUSHES, PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError};
-use crate::time;
+use crate::protocol::time;
 
 /// The attribute that puts a payout in `OpenPushes`, and its one value.
 pub(crate) const OPEN_PUSH: &str = "openPush";

@@ -27,7 +27,7 @@ async fn main() {
     }
     let server = Dynoxide::start().await;
     let ledger = skypay::Ledger::new(
-        skypay::dynamo::client_for_endpoint(&server.endpoint),
+        skypay::aws::dynamo::client_for_endpoint(&server.endpoint),
         table.as_str(),
     );
     ledger

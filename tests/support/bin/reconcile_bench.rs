@@ -18,8 +18,8 @@ use serde_json::json;
 use skypay::Ledger;
 use skypay::config::SkyPayApi;
 use skypay::ledger::{NewPayout, PayoutStatus, PushOutcome, WriteContext};
-use skypay::reconcile::Reconciler;
-use skypay::rules::{Amount, ControlNumber, PayoutChannel};
+use skypay::outbound::reconcile::Reconciler;
+use skypay::protocol::rules::{Amount, ControlNumber, PayoutChannel};
 use skypay_sim::{Sim, SimConfig, SimPayout, SimStatus};
 use support::proxy::Proxy;
 use support::{Dynoxide, ManualClock, config_with};
@@ -40,7 +40,7 @@ async fn main() {
     let server = Dynoxide::start().await;
     let mut config = config_with(&[("SKYPAY_ENCRYPTION_KEY", "SkyPay-Partner-Secret")]);
     let direct = Ledger::new(
-        skypay::dynamo::client_for_endpoint_with(&server.endpoint, support::PATIENT),
+        skypay::aws::dynamo::client_for_endpoint_with(&server.endpoint, support::PATIENT),
         config.table_name.as_str(),
     );
     direct
@@ -79,7 +79,7 @@ async fn main() {
                 amount: Amount::new(Decimal::new(250_000, 2)).expect("amount"),
                 channel: PayoutChannel::from_code(6).expect("GCash"),
                 expires_at: Utc::now() + chrono::Duration::days(7),
-                instruction: skypay::mask::Private(
+                instruction: skypay::protocol::mask::Private(
                     json!({"controlNumber": n, "name": "Cruz,Juan",
                         "phone": "09171234567", "amount": "2500.00", "withdrawChannel": 6,
                         "accountNo": "09171234567"})
@@ -136,7 +136,7 @@ async fn main() {
 
     let proxy = Proxy::start(&server.endpoint).await;
     let ledger = Ledger::new(
-        skypay::dynamo::client_for_endpoint_with(&proxy.url, support::PATIENT),
+        skypay::aws::dynamo::client_for_endpoint_with(&proxy.url, support::PATIENT),
         config.table_name.as_str(),
     );
     let clock = ManualClock::at(Utc::now() + chrono::Duration::seconds(301));

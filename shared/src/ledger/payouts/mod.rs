@@ -47,9 +47,9 @@ use serde::Serialize;
 use super::item::{Item, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, key_part};
-use crate::mask::Private;
-use crate::rules::money;
-use crate::time::{self, SkyPayTime};
+use crate::protocol::mask::Private;
+use crate::protocol::rules::money;
+use crate::protocol::time::{self, SkyPayTime};
 
 const PAYOUT_SK: &str = "PAYOUT";
 const EVENT_PREFIX: &str = "EVENT#";

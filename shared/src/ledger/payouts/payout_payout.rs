@@ -10,9 +10,9 @@ use crate::ledger::conditional::{Conditional, Returns};
 use crate::ledger::expr::bind;
 use crate::ledger::item::{Item, n, s, ss};
 use crate::ledger::{Ledger, LedgerError, WriteContext, reconcile};
-use crate::mask::Private;
-use crate::rules::{ControlNumber, money};
-use crate::time::SkyPayTime;
+use crate::protocol::mask::Private;
+use crate::protocol::rules::{ControlNumber, money};
+use crate::protocol::time::SkyPayTime;
 
 /// What payoutPayout may pay: registered for a shop pickup (channel 1 or 9: a pushed payout
 /// is never paid at a counter, SPEC 14.2), queued (or uploaded), not paid, not closed, not

@@ -24,9 +24,9 @@ use crate::ledger::expr::bind;
 use crate::ledger::item::{Attributes, Item, n, s, ss};
 use crate::ledger::schema::{PARTITION_KEY, SORT_KEY};
 use crate::ledger::{Ledger, LedgerError, WriteContext, reconcile};
-use crate::mask::Private;
-use crate::rules::{Amount, ControlNumber, PayoutChannel};
-use crate::time::SkyPayTime;
+use crate::protocol::mask::Private;
+use crate::protocol::rules::{Amount, ControlNumber, PayoutChannel};
+use crate::protocol::time::SkyPayTime;
 
 /// A payout to register (payout-queue). Debug leaves out the instruction (names, phones,
 /// account numbers).

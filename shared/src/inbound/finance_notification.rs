@@ -7,12 +7,12 @@
 //! acknowledged that was not recorded.
 
 use super::{Accepted, CallLog};
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{Accounts, FinanceNotice, FinanceOutcome, Ledger, WriteContext, key_part};
-use crate::mask::Private;
-use crate::rules::{self, Amount};
-use crate::time::SkyPayTime;
-use crate::wire::Fields;
+use crate::protocol::mask::Private;
+use crate::protocol::rules::{self, Amount};
+use crate::protocol::time::SkyPayTime;
+use crate::protocol::wire::Fields;
 
 /// `signType` values.
 const SIGN_TYPES: [&str; 2] = ["recharge", "reduce"];

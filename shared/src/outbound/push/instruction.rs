@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::config::Config;
-use crate::mask::{AccountNo, Name, Phone, Private};
-use crate::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
-use crate::skypay_api;
-use crate::time::{self, SkyPayTime};
-use crate::wire::{FieldError, Fields};
+use crate::outbound::api;
+use crate::protocol::mask::{AccountNo, Name, Phone, Private};
+use crate::protocol::rules::{self, Amount, ControlNumber, NumberError, PayoutChannel};
+use crate::protocol::time::{self, SkyPayTime};
+use crate::protocol::wire::{FieldError, Fields};
 
 /// A validated payout instruction: payoutQueue's own field names and rules. Its personal data
 /// is held in masked types, so Debug shows a name, a phone and an account number masked and the
@@ -254,7 +254,7 @@ impl Instruction {
         // Ours, not payoutQueue's.
         fields.remove("expiresAt");
         fields.remove("contractNumber");
-        let mut map = skypay_api::request(config, skypay_api::PAYOUT_QUEUE);
+        let mut map = api::request(config, api::PAYOUT_QUEUE);
         map.extend(fields);
         map.insert("sender".to_owned(), json!(sender));
         Value::Object(map)

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ledger::{DailyPayout, DailyReceipt, PayoutFact, PayoutStatus};
-use crate::skypay_api::ReportRow;
+use crate::outbound::api::ReportRow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]

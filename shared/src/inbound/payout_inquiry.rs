@@ -8,10 +8,10 @@
 use super::Accepted;
 use super::payout_payout::{answer, control_number};
 use crate::config::Config;
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{InquiryOutcome, Ledger, PayoutDetails, WriteContext};
-use crate::rules::{ControlNumber, Prefix};
-use crate::wire::Fields;
+use crate::protocol::rules::{ControlNumber, Prefix};
+use crate::protocol::wire::Fields;
 
 /// The sender-address key. SkyPay's page spells it through a translation accident
 /// (`sender添加ress`, later `sender address`); this is our reading, to confirm with SkyPay at

@@ -37,17 +37,17 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::actions::payout_queue::{PayoutQueue, SubmitError, Submitted};
 use crate::config::{Config, ConfigError};
 use crate::ledger::{
     EventEffect, Gate, Ledger, LedgerError, OpenPush, PayoutLookup, PayoutStatus, PushPolicy,
     QueryHistory, ReconciliationView, Settlement, StoredDifference, WriteContext,
 };
 use crate::metrics::Emf;
-use crate::rules::money;
-use crate::skypay_api::{self as api, AnswerError, Report, ReportRow};
-use crate::skypay_client::SkyPayClient;
-use crate::time::{self, Clock};
+use crate::outbound::api::{self, AnswerError, Report, ReportRow};
+use crate::outbound::client::SkyPayClient;
+use crate::outbound::push::{PayoutQueue, SubmitError, Submitted};
+use crate::protocol::rules::money;
+use crate::protocol::time::{self, Clock};
 use daily::{Difference, DifferenceKind};
 
 /// The function's name, the metrics' `Service` dimension.
@@ -224,7 +224,7 @@ impl Reconciler {
         today.pred_opt().unwrap_or(today)
     }
 
-    async fn ask(&self, body: &Value) -> Result<crate::wire::Fields, AnswerError> {
+    async fn ask(&self, body: &Value) -> Result<crate::protocol::wire::Fields, AnswerError> {
         self.inner
             .client
             .call(body)

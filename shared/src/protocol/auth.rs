@@ -6,11 +6,45 @@
 //! was sent. Every key is compared, the user name always is, and the results are combined with
 //! `subtle`'s constant-time operators, so nothing tells a caller which part failed.
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::config::Config;
+/// The keys SkyPay authenticates with. Several are live at once while SkyPay rotates them.
+/// The list is never empty: the first key is held apart. Debug never shows them.
+#[derive(Clone)]
+pub struct AuthKeys {
+    current: SecretString,
+    others: Vec<SecretString>,
+}
+
+impl AuthKeys {
+    pub fn new(keys: Vec<SecretString>) -> Option<AuthKeys> {
+        let mut keys = keys.into_iter();
+        let current = keys.next()?;
+        Some(AuthKeys {
+            current,
+            others: keys.collect(),
+        })
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &SecretString> {
+        std::iter::once(&self.current).chain(self.others.iter())
+    }
+    /// The key we present when we call SkyPay: the first one listed (SPEC 12.7).
+    pub fn current(&self) -> &SecretString {
+        &self.current
+    }
+    /// How many keys are live (at least one).
+    pub fn count(&self) -> usize {
+        1 + self.others.len()
+    }
+}
+
+impl std::fmt::Debug for AuthKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuthKeys({} redacted)", self.count())
+    }
+}
 
 /// The credentials we accept, hashed once at start.
 pub struct Verifier {
@@ -29,11 +63,10 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl Verifier {
-    pub fn new(config: &Config) -> Verifier {
+    pub fn new(username: &str, keys: &AuthKeys) -> Verifier {
         Verifier {
-            username: digest(config.username.as_bytes()),
-            keys: config
-                .auth_keys
+            username: digest(username.as_bytes()),
+            keys: keys
                 .iter()
                 .map(|k| digest(k.expose_secret().as_bytes()))
                 .collect(),
@@ -56,16 +89,11 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Defaults, Source};
 
     fn verifier(keys: &str) -> Verifier {
-        let keys = keys.to_owned();
-        let source = move |name: &str| match name {
-            "SKYPAY_AUTH_KEYS" => Some(keys.clone()),
-            _ => None,
-        };
-        let config = crate::Config::load(&source as &dyn Source, Defaults::Local).unwrap();
-        Verifier::new(&config)
+        let keys = keys.split(',').map(|k| SecretString::from(k.to_owned()));
+        let keys = AuthKeys::new(keys.collect()).expect("a key");
+        Verifier::new("AppName@skypay", &keys)
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! SkyPay's response codes (the seeds' and v1.37's code tables) and ours (SPEC section 2, 2xxx),
 //! with the one per-endpoint table of wordings.
 
-use crate::action::Action;
+use crate::protocol::action::Action;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ResponseCode {

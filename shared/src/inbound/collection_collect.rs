@@ -1,11 +1,11 @@
 //! collectionCollect (seed 003; SPEC section 5): a cashier took a repayment.
 
 use super::{Accepted, CallLog, contract_number_text, informational_phone};
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{CollectOutcome, Collection, Ledger, WriteContext};
-use crate::mask::Phone;
-use crate::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
-use crate::wire::{FieldError, Fields};
+use crate::protocol::mask::Phone;
+use crate::protocol::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
+use crate::protocol::wire::{FieldError, Fields};
 
 #[derive(Clone, Debug)]
 pub struct CollectionCollect {

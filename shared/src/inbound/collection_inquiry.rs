@@ -7,10 +7,10 @@
 //! unregistered contract is refused. One `GetItem`; nothing is written.
 
 use super::{Accepted, CallLog, contract_number_text, informational_phone};
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{ContractInquiry, Ledger};
-use crate::rules::{Amount, ControlNumber, Prefix};
-use crate::wire::{FieldError, Fields};
+use crate::protocol::rules::{Amount, ControlNumber, Prefix};
+use crate::protocol::wire::{FieldError, Fields};
 
 /// The payer-address key: SkyPay's page writes `payer address` (and, through the same
 /// translation accident as payoutInquiry's sender address, `payer添加ress`); SPEC 13.3 reads
@@ -58,7 +58,7 @@ impl CollectionInquiry {
             log.warnings.push(format!(
                 "the amount asked, {}, is more than the {} still due",
                 self.amount.two_decimals(),
-                crate::rules::money(payer.still_due)
+                crate::protocol::rules::money(payer.still_due)
             ));
         }
         let text = |value: &Option<String>| value.clone().unwrap_or_default();

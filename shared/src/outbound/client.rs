@@ -18,9 +18,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-use crate::config::Encryption;
-use crate::crypto;
-use crate::wire::Fields;
+use crate::protocol::crypto;
+use crate::protocol::crypto::Encryption;
+use crate::protocol::wire::Fields;
 
 /// Connecting to SkyPay should take well under a second from AWS in Singapore.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

@@ -9,9 +9,8 @@ use lambda_http::http::header::{CONTENT_TYPE, HeaderValue};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::actions::Action;
-use crate::actions::payout_queue::PayoutQueue;
-use crate::gateway::{Call, Gateway};
+use crate::inbound::gateway::{Call, Gateway};
+use crate::protocol::action::Action;
 
 /// The caller's address as API Gateway saw it.
 pub fn source_ip(request: &Request) -> Option<IpAddr> {
@@ -68,29 +67,28 @@ pub async fn respond(
     Ok(response)
 }
 
-/// The SQS Lambda: one instruction per message; only the messages that must be tried again are
-/// reported as failures (partial batch response). Invalid and conflicting instructions are
-/// failed too, so that after the retry limit they land in the dead-letter queue for a person to
-/// see, instead of vanishing.
-pub async fn handle_sqs(
-    queue: &PayoutQueue,
+/// An SQS Lambda's batch, one message per task: `process` takes a message's id and body and
+/// says whether it must be tried again; only those are reported as failures (partial batch
+/// response), so SQS deletes the rest. A task that dies still reports its message.
+pub async fn handle_sqs<F, Fut>(
     event: lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent>,
-) -> Result<aws_lambda_events::sqs::SqsBatchResponse, std::convert::Infallible> {
+    process: F,
+) -> Result<aws_lambda_events::sqs::SqsBatchResponse, Infallible>
+where
+    F: Fn(String, String) -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
     let mut response = aws_lambda_events::sqs::SqsBatchResponse::default();
     let mut tasks = tokio::task::JoinSet::new();
-    // Which message each task holds: a message not reported as failed is deleted by SQS, so a
-    // task that dies must still report its message.
+    // Which message each task holds: a message not reported as failed is deleted by SQS.
     let mut held = std::collections::HashMap::new();
     for record in event.payload.records {
-        let queue = queue.clone();
         let id = record.message_id.unwrap_or_default();
         let body = record.body.unwrap_or_default();
+        let work = process(id.clone(), body);
         let task = tasks.spawn({
             let id = id.clone();
-            async move {
-                let retry = queue.process_message(&id, body.as_bytes()).await;
-                (id, retry)
-            }
+            async move { (id, work.await) }
         });
         held.insert(task.id(), id);
     }
@@ -99,7 +97,7 @@ pub async fn handle_sqs(
             Ok((id, true)) => response.add_failure(id),
             Ok((_, false)) => {}
             Err(e) => {
-                tracing::error!(error = %e, "a payout-queue task failed; its message is retried");
+                tracing::error!(error = %e, "an SQS message's task failed; the message is retried");
                 if let Some(id) = held.remove(&e.id()) {
                     response.add_failure(id);
                 }

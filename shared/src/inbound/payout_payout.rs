@@ -1,10 +1,10 @@
 //! payoutPayout (seeds 000, 002; SPEC section 4): a cashier handed out a shop-pickup payout.
 
 use super::Accepted;
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{Ledger, PayOutcome, Payment, WriteContext};
-use crate::rules::{CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
-use crate::wire::{FieldError, Fields};
+use crate::protocol::rules::{CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
+use crate::protocol::wire::{FieldError, Fields};
 
 #[derive(Clone, Debug)]
 pub struct PayoutPayout {

@@ -1,6 +1,6 @@
 //! SkyPay's API as we call it (seed 001, SPEC 13.6): the name of every action, the members
 //! every call starts with, and SkyPay's answers read into types. The transport (encryption,
-//! timeouts) is [`crate::skypay_client`].
+//! timeouts) is [`crate::outbound::client`].
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
 use crate::config::Config;
-use crate::wire::{FieldError, Fields};
+use crate::protocol::wire::{FieldError, Fields};
 
 /// Pushes a bank or e-wallet payout (seed 001).
 pub const PAYOUT_QUEUE: &str = "payoutQueue";

@@ -63,7 +63,7 @@ fn retries() -> RetryConfig {
 /// The roots DynamoDB's certificates chain to: Amazon Trust Services (Amazon Root CA 1-4 and
 /// Starfield Services Root CA G2), compiled in. Loading the system's whole trust store instead
 /// reads ~150 files at every cold start (measured: +3.6 ms of init).
-const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../../certs/amazon-trust-services.pem");
 
 /// The one HTTPS client: hyper with rustls on ring, trusting Amazon's roots.
 fn https() -> SharedHttpClient {
@@ -114,6 +114,14 @@ pub const AWS_ENDPOINT_URL_DYNAMODB: &str = "AWS_ENDPOINT_URL_DYNAMODB";
 /// never needs at cold start. A missing variable is a configuration error naming it.
 pub fn client_from_env() -> Result<Client, ConfigError> {
     client_from(&crate::config::Environment)
+}
+
+/// The ledger every function uses: `TABLE_NAME` through [`client_from_env`]'s client.
+pub fn ledger_from_env(config: &crate::Config) -> Result<crate::Ledger, ConfigError> {
+    Ok(crate::Ledger::new(
+        client_from_env()?,
+        config.table_name.as_str(),
+    ))
 }
 
 pub fn client_from(source: &dyn Source) -> Result<Client, ConfigError> {

@@ -4,10 +4,10 @@
 //! code that chooses a response code and description for a failure. Internal detail (a DynamoDB
 //! error, say) is logged by the gateway and never reaches the caller.
 
-use crate::action::Action;
-use crate::codes::ResponseCode;
 use crate::ledger::LedgerError;
-use crate::wire::{BodyError, FieldError};
+use crate::protocol::action::Action;
+use crate::protocol::codes::ResponseCode;
+use crate::protocol::wire::{BodyError, FieldError};
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum Rejection {

@@ -12,8 +12,8 @@
 //! | 0 Pending, 10, 11, anything else | nothing | |
 
 use crate::ledger::{EventEffect, EventSource, PayoutEvent};
-use crate::skypay_api::StatusAnswer;
-use crate::time::SkyPayTime;
+use crate::outbound::api::StatusAnswer;
+use crate::protocol::time::SkyPayTime;
 
 /// The callback an answer amounts to, or `None` when it changes nothing.
 pub fn event_of(answer: &StatusAnswer) -> Option<PayoutEvent> {

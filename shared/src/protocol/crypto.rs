@@ -139,6 +139,33 @@ pub fn open(key: &Key, text: &str) -> Result<Vec<u8>, AesFailure> {
         .map_err(|_| AesFailure::BadPadding)
 }
 
+/// SPEC section 2's optional AES layer, with one or two live keys (SPEC 14.4).
+#[derive(Clone, Debug)]
+pub enum Encryption {
+    /// Plain JSON only.
+    Off,
+    /// Plain JSON, or an encrypted body when it is not a JSON object.
+    Auto(Keys),
+    /// Encrypted bodies only.
+    Required(Keys),
+}
+
+impl Encryption {
+    /// The key everything we send is encrypted with (the first), when the layer is on (SPEC
+    /// 13.1: `off` turns it off in both directions).
+    pub fn key(&self) -> Option<&Key> {
+        self.keys().map(Keys::first)
+    }
+
+    /// Every live key, when the layer is on.
+    pub fn keys(&self) -> Option<&Keys> {
+        match self {
+            Encryption::Off => None,
+            Encryption::Auto(keys) | Encryption::Required(keys) => Some(keys),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,19 +1,21 @@
 //! The loan system's `/admin` routes (SPEC sections 9 and 13.5), as plain functions from a
-//! request to a status and a JSON body. One axum router (`admin/`, the crate `skypay-admin`)
-//! serves them, in `skypay-local` and in the partner-api Lambda behind its IAM-only API; they
+//! request to a status and a JSON body. The router in this crate's root serves them, in `skypay-local` and in the partner-api Lambda behind its IAM-only API; they
 //! are never on SkyPay's API. The rules they apply are the same code the Lambdas run.
 
 use serde_json::{Value, json};
 
-use crate::actions::payout_queue::{PayoutQueue, Registered, SubmitError, Submitted};
-use crate::config::{Config, Encryption};
-use crate::ledger::{
+use crate::PendingRetry;
+
+use skypay::config::Config;
+use skypay::ledger::{
     CancelOutcome, ContractRegistration, Ledger, Page, PayoutLookup, PayoutStatus, PushPolicy,
     RegisterOutcome, WriteContext,
 };
-use crate::mask::{Name, Phone, Private};
-use crate::rules::{self, ControlNumber, NumberError};
-use crate::wire::{FieldError, Fields};
+use skypay::outbound::push::{PayoutQueue, Registered, SubmitError, Submitted};
+use skypay::protocol::crypto::Encryption;
+use skypay::protocol::mask::{Name, Phone, Private};
+use skypay::protocol::rules::{self, ControlNumber, NumberError};
+use skypay::protocol::wire::{FieldError, Fields};
 
 /// An admin answer: HTTP status and JSON body.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,24 +35,12 @@ fn error(status: u16, message: impl std::fmt::Display) -> AdminReply {
     reply(status, json!({ "error": message.to_string() }))
 }
 
-fn ledger_down(e: &crate::ledger::LedgerError, request_id: &str) -> AdminReply {
+fn ledger_down(e: &skypay::ledger::LedgerError, request_id: &str) -> AdminReply {
     tracing::error!(requestId = request_id, error = %e, "admin request failed in the ledger");
     error(
         503,
         "the ledger is unavailable; nothing was changed, try again",
     )
-}
-
-/// Where a payout left PENDING by a transient SkyPay failure goes to be pushed again: the
-/// payout queue, in AWS (SQS retries it with the guarantees and the dead-letter queue of any
-/// instruction sent there). Locally there is none: posting the instruction again retries.
-pub trait PendingRetry: Send + Sync + std::fmt::Debug {
-    /// Sends the instruction (canonical, with its control number) to be pushed again.
-    fn enqueue<'a>(
-        &'a self,
-        instruction: &'a str,
-        request_id: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + 'a>>;
 }
 
 /// `POST /admin/payouts`: a payout instruction, its `controlNumber` required (SPEC 14.1); the
@@ -59,7 +49,7 @@ pub trait PendingRetry: Send + Sync + std::fmt::Debug {
 /// `retry` as well, when there is one; one left in doubt or held is the payout run's (14.3).
 pub async fn post_payout(
     queue: &PayoutQueue,
-    retry: Option<&dyn PendingRetry>,
+    retry: Option<&PendingRetry>,
     body: &[u8],
     request_id: &str,
 ) -> AdminReply {
@@ -79,7 +69,7 @@ pub async fn post_payout(
 /// writes left, never an error that would invite a different instruction.
 async fn registered(
     ledger: &Ledger,
-    retry: Option<&dyn PendingRetry>,
+    retry: Option<&PendingRetry>,
     registered: Registered,
     status: u16,
     request_id: &str,
@@ -90,7 +80,7 @@ async fn registered(
             let instruction = view.instruction_text.clone();
             let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
             if let (true, Some(retry)) = (pending, retry) {
-                let queued = match retry.enqueue(&instruction, request_id).await {
+                let queued = match retry.enqueue(&instruction).await {
                     Ok(()) => true,
                     Err(e) => {
                         tracing::error!(
@@ -335,7 +325,7 @@ pub async fn get_contract(
 
 /// `GET /admin/finance?date=yyyy-MM-dd`: one Manila day's financeNotifications (SPEC 13.4).
 pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) -> AdminReply {
-    let Some(day) = date.and_then(crate::time::parse_date) else {
+    let Some(day) = date.and_then(skypay::protocol::time::parse_date) else {
         return error(400, "date is required, written yyyy-MM-dd");
     };
     match ledger.finance_day(day).await {
@@ -352,7 +342,7 @@ pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) 
 /// what it did before); 503 when the ledger failed; 404 where no run is served here (in AWS
 /// it is the payout-reconcile function).
 pub async fn reconcile_payouts(
-    reconciler: Option<&crate::reconcile::Reconciler>,
+    reconciler: Option<&skypay::outbound::reconcile::Reconciler>,
     request_id: &str,
 ) -> AdminReply {
     let Some(reconciler) = reconciler else {
@@ -367,7 +357,7 @@ pub async fn reconcile_payouts(
 /// `POST /admin/reconcile/daily?date=yyyy-MM-dd` (default yesterday, Manila): the day's
 /// reports compared with the ledger. 200 with the differences; 502 on SkyPay; 400 on the date.
 pub async fn reconcile_daily(
-    reconciler: Option<&crate::reconcile::Reconciler>,
+    reconciler: Option<&skypay::outbound::reconcile::Reconciler>,
     date: Option<&str>,
     request_id: &str,
 ) -> AdminReply {
@@ -376,7 +366,7 @@ pub async fn reconcile_daily(
     };
     let day = match date {
         None => reconciler.yesterday(),
-        Some(text) => match crate::time::parse_date(text) {
+        Some(text) => match skypay::protocol::time::parse_date(text) {
             Some(day) => day,
             None => return error(400, "date must be written yyyy-MM-dd"),
         },
@@ -402,7 +392,7 @@ pub async fn get_reconciliation(
     date: Option<&str>,
     request_id: &str,
 ) -> AdminReply {
-    let Some(day) = date.and_then(crate::time::parse_date) else {
+    let Some(day) = date.and_then(skypay::protocol::time::parse_date) else {
         return error(400, "date is required, written yyyy-MM-dd");
     };
     match ledger.reconciliation(day).await {

@@ -1,4 +1,6 @@
-//! One module per SkyPay action. Each has the same shape:
+//! SkyPay calls us: the [`gateway`] (one call in, one envelope out, one log line), the one map
+//! from a [`Rejection`] to a code ([`error`]), and one module per endpoint. Each endpoint has the
+//! same shape:
 //!
 //! - `parse` is the action's field checks, in the SPEC's order: pure, no I/O; it returns the
 //!   admitted request or the [`Rejection`];
@@ -11,17 +13,18 @@
 
 pub mod collection_collect;
 pub mod collection_inquiry;
+pub mod error;
 pub mod finance_notification;
+pub mod gateway;
 pub mod payout_inquiry;
 pub mod payout_payout;
-pub mod payout_queue;
 pub mod payout_queue_payout;
 
-pub use crate::action::Action;
 use crate::config::Config;
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{Ledger, WriteContext};
-use crate::wire::Fields;
+use crate::protocol::action::Action;
+use crate::protocol::wire::Fields;
 
 /// What an accepted call answers besides `1000 Success`: extra members, in order, all strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -128,12 +131,12 @@ impl CallLog {
 /// own samples send it; not two different ones (SPEC 12.6). `None` when neither is present.
 pub(crate) fn contract_number_text(
     fields: &Fields,
-) -> Result<Option<String>, crate::wire::FieldError> {
+) -> Result<Option<String>, crate::protocol::wire::FieldError> {
     match (
         fields.text("contractNumber")?,
         fields.text("controlNumber")?,
     ) {
-        (Some(a), Some(b)) if a != b => Err(crate::wire::FieldError::new(
+        (Some(a), Some(b)) if a != b => Err(crate::protocol::wire::FieldError::new(
             "contractNumber",
             "and controlNumber are both present and differ",
         )),
@@ -148,15 +151,15 @@ pub(crate) fn contract_number_text(
 pub(crate) fn informational_phone(
     fields: &Fields,
     log: &mut CallLog,
-) -> Result<(String, Option<String>), crate::wire::FieldError> {
+) -> Result<(String, Option<String>), crate::protocol::wire::FieldError> {
     let phone = fields
         .informational("phone")
-        .ok_or(crate::wire::FieldError::missing("phone"))?;
-    let normalised = crate::rules::normalise_phone(&phone);
+        .ok_or(crate::protocol::wire::FieldError::missing("phone"))?;
+    let normalised = crate::protocol::rules::normalise_phone(&phone);
     if normalised.is_none() {
         log.warnings.push(format!(
             "phone {} is not a valid mobile number; recorded as sent",
-            crate::mask::phone(&phone)
+            crate::protocol::mask::phone(&phone)
         ));
     }
     Ok((phone, normalised))

@@ -11,10 +11,10 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::config::Encryption;
-use crate::crypto::{self, KeySlot, Keys};
-use crate::rules::{self, Amount};
-use crate::time::{self, SkyPayTime};
+use crate::protocol::crypto::Encryption;
+use crate::protocol::crypto::{self, KeySlot, Keys};
+use crate::protocol::rules::{self, Amount};
+use crate::protocol::time::{self, SkyPayTime};
 
 /// SPEC section 2: body size limit.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -692,13 +692,13 @@ mod tests {
     }
 
     fn keys(k: &str) -> Keys {
-        Keys::one(crate::crypto::derive_key(k.as_bytes()))
+        Keys::one(crate::protocol::crypto::derive_key(k.as_bytes()))
     }
 
     #[test]
     fn a_byte_order_mark_is_tolerated_inside_the_aes_layer_too() {
-        let key = crate::crypto::derive_key(b"k");
-        let sealed = crate::crypto::encrypt(&key, "\u{feff}{\"a\":1}".as_bytes());
+        let key = crate::protocol::crypto::derive_key(b"k");
+        let sealed = crate::protocol::crypto::encrypt(&key, "\u{feff}{\"a\":1}".as_bytes());
         let (fields, transport) = Fields::decode(sealed.as_bytes(), &Encryption::Auto(keys("k")));
         assert!(fields.unwrap().contains("a"));
         assert_eq!(transport, Transport::Encrypted(KeySlot::First));
@@ -709,14 +709,17 @@ mod tests {
     /// is such a failure too (it decrypted: a caller must not learn that).
     #[test]
     fn every_failure_inside_the_aes_layer_is_one_refusal() {
-        let key = crate::crypto::derive_key(b"k");
+        let key = crate::protocol::crypto::derive_key(b"k");
         let required = Encryption::Required(keys("k"));
-        let inside = |plain: &str| crate::crypto::encrypt(&key, plain.as_bytes());
+        let inside = |plain: &str| crate::protocol::crypto::encrypt(&key, plain.as_bytes());
         let bodies: Vec<(String, &str)> = vec![
             ("not base64 !".to_owned(), "not Base64"),
             ("AAAA".to_owned(), "blocks"),
             (
-                crate::crypto::encrypt(&crate::crypto::derive_key(b"other"), b"{\"a\":1}"),
+                crate::protocol::crypto::encrypt(
+                    &crate::protocol::crypto::derive_key(b"other"),
+                    b"{\"a\":1}",
+                ),
                 "",
             ),
             (inside(""), "empty"),
@@ -757,16 +760,19 @@ mod tests {
     /// key that opened it; everything we send uses the first.
     #[test]
     fn a_body_under_either_key_is_read_and_answered_under_it() {
-        let old = crate::crypto::derive_key(b"old-key");
-        let new = crate::crypto::derive_key(b"new-key");
+        let old = crate::protocol::crypto::derive_key(b"old-key");
+        let new = crate::protocol::crypto::derive_key(b"new-key");
         let both = Encryption::Required(Keys::two(new.clone(), old.clone()));
         for (key, slot) in [(&new, KeySlot::First), (&old, KeySlot::Second)] {
-            let sealed = crate::crypto::encrypt(key, b"{\"a\":1}");
+            let sealed = crate::protocol::crypto::encrypt(key, b"{\"a\":1}");
             let (fields, transport) = Fields::decode(sealed.as_bytes(), &both);
             assert!(fields.unwrap().contains("a"));
             assert_eq!(transport, Transport::Encrypted(slot));
             let (reply, _) = Envelope::new(Utc::now(), "1000", "Success").render(transport, &both);
-            assert!(crate::crypto::decrypt(key, &reply).is_some(), "{slot:?}");
+            assert!(
+                crate::protocol::crypto::decrypt(key, &reply).is_some(),
+                "{slot:?}"
+            );
         }
         assert_eq!(
             both.key().map(|k| format!("{k:?}")),

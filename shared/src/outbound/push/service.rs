@@ -9,11 +9,11 @@ use crate::ledger::{
     CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
     PushOutcome, PushPolicy, PushRecord, WriteContext,
 };
-use crate::mask::Private;
 use crate::metrics::Emf;
-use crate::rules::ControlNumber;
-use crate::skypay_client::{Answer, ClientError, SkyPayClient};
-use crate::wire::{FieldError, Fields};
+use crate::outbound::client::{Answer, ClientError, SkyPayClient};
+use crate::protocol::mask::Private;
+use crate::protocol::rules::ControlNumber;
+use crate::protocol::wire::{FieldError, Fields};
 
 /// How long one push may hold a payout: three times the SkyPay client's whole timeout, so a
 /// push in flight is never taken over, and short enough that a crashed one is retried soon.
@@ -57,7 +57,7 @@ pub struct Registered {
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("the instruction is not a JSON object: {0}")]
-    Body(#[from] crate::wire::BodyError),
+    Body(#[from] crate::protocol::wire::BodyError),
     #[error("{0}")]
     Invalid(#[from] FieldError),
     #[error("{0}")]
@@ -117,7 +117,7 @@ impl PayoutQueue {
         request_id: &str,
     ) -> Result<Submitted, SubmitError> {
         let config = &self.inner.config;
-        let fields = Fields::decode(body, &crate::config::Encryption::Off).0?;
+        let fields = Fields::decode(body, &crate::protocol::crypto::Encryption::Off).0?;
         let ctx = WriteContext::new(request_id);
         let instruction = Instruction::parse(&fields, &config.prefix, ctx.now)?;
         let expires_at = instruction
@@ -323,8 +323,12 @@ impl PayoutQueue {
     /// in doubt is acknowledged: the ledger holds it and the payout run takes over (SPEC 14.3).
     /// An invalid instruction is acknowledged too, logged at error and counted (SPEC 14.1):
     /// redelivering it cannot make it valid.
-    pub async fn process_message(&self, message_id: &str, body: &[u8]) -> bool {
-        match self.submit(body, PushPolicy::LoanSystem, message_id).await {
+    pub async fn process_message(self, message_id: String, body: String) -> bool {
+        let message_id = message_id.as_str();
+        match self
+            .submit(body.as_bytes(), PushPolicy::LoanSystem, message_id)
+            .await
+        {
             Ok(Submitted::Created(r) | Submitted::Repushed(r)) => r.retry,
             Ok(Submitted::Existing(_)) => false,
             Err(SubmitError::InFlight(n)) => {

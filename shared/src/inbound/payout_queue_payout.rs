@@ -5,11 +5,11 @@
 //! failure to store it: -1009, so that nothing is acknowledged that was not recorded.
 
 use super::{Accepted, CallLog};
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
 use crate::ledger::{EventEffect, EventOutcome, EventSource, Ledger, PayoutEvent, WriteContext};
-use crate::rules::{self, ControlNumber, NumberError, Prefix};
-use crate::time::SkyPayTime;
-use crate::wire::Fields;
+use crate::protocol::rules::{self, ControlNumber, NumberError, Prefix};
+use crate::protocol::time::SkyPayTime;
+use crate::protocol::wire::Fields;
 
 #[derive(Clone, Debug)]
 pub struct PayoutQueuePayout {

@@ -15,15 +15,15 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::action::Action;
-use crate::actions::{Accepted, CallLog, Request};
-use crate::auth::Verifier;
-use crate::codes::ResponseCode;
 use crate::config::Config;
-use crate::error::Rejection;
+use crate::inbound::error::Rejection;
+use crate::inbound::{Accepted, CallLog, Request};
 use crate::ledger::{Ledger, WriteContext};
 use crate::metrics;
-use crate::wire::{Envelope, Fields, Transport};
+use crate::protocol::action::Action;
+use crate::protocol::auth::Verifier;
+use crate::protocol::codes::ResponseCode;
+use crate::protocol::wire::{Envelope, Fields, Transport};
 
 /// One inbound call, whatever carried it.
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +73,7 @@ pub struct Admission {
 
 impl Admission {
     pub fn new(config: Config) -> Admission {
-        let verifier = Verifier::new(&config);
+        let verifier = Verifier::new(&config.username, &config.auth_keys);
         Admission { config, verifier }
     }
 
@@ -173,14 +173,6 @@ impl Gateway {
         }
     }
 
-    /// Builds the DynamoDB client from the environment (the region and credentials Lambda
-    /// provides, and `AWS_ENDPOINT_URL_DYNAMODB`) and the gateway around it.
-    pub fn from_config(config: Config) -> Result<Gateway, crate::ConfigError> {
-        let client = crate::dynamo::client_from_env()?;
-        let ledger = Ledger::new(client, config.table_name.as_str());
-        Ok(Gateway::new(config, ledger))
-    }
-
     pub fn config(&self) -> &Config {
         self.inner.admission.config()
     }
@@ -206,7 +198,7 @@ impl Gateway {
         action: Action,
         source_ip: Option<IpAddr>,
         request_id: &str,
-        error: crate::wire::BodyError,
+        error: crate::protocol::wire::BodyError,
     ) -> Reply {
         let call = Call {
             body: &[],
@@ -217,8 +209,8 @@ impl Gateway {
         let refused = |admission: &Admission, _: &mut CallLog| Admitted {
             request: Err(Rejection::Body(error)),
             transport: match admission.config().encryption {
-                crate::config::Encryption::Required(_) => {
-                    Transport::Encrypted(crate::crypto::KeySlot::First)
+                crate::protocol::crypto::Encryption::Required(_) => {
+                    Transport::Encrypted(crate::protocol::crypto::KeySlot::First)
                 }
                 _ => Transport::Plain,
             },
