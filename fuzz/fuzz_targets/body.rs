@@ -25,14 +25,14 @@
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use skypay::outbound::push::Instruction;
-use skypay::inbound::{Accepted, CallLog, Request};
 use skypay::config::{Defaults, Source};
-use skypay::protocol::crypto::{self, Key, KeySlot};
+use skypay::inbound::{Accepted, Admit, CallLog, Request};
 use skypay::ledger::{EventEffect, EventSource};
-use skypay::outbound::reconcile::status;
-use skypay::protocol::rules::{ControlNumber, Prefix};
 use skypay::outbound::api;
+use skypay::outbound::push::Instruction;
+use skypay::outbound::reconcile::status;
+use skypay::protocol::crypto::{self, Key, KeySlot};
+use skypay::protocol::rules::{ControlNumber, Prefix};
 use skypay::protocol::wire::{Fields, MAX_BODY_BYTES, Transport};
 use skypay::{Action, Admission, Config, Rejection, ResponseCode};
 
@@ -114,13 +114,17 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Each action's field step on the decoded body, whoever sent it.
-    let Ok(fields) = Fields::decode(data, &skypay::config::Encryption::Off).0 else {
+    let Ok(fields) = Fields::decode(data, &skypay::protocol::crypto::Encryption::Off).0 else {
         return;
     };
     let config = setup.plain.config();
     for action in Action::ALL {
         let mut log = CallLog::default();
-        match Request::parse(action, &fields, config, &mut log) {
+        let mut cx = Admit {
+            config,
+            log: &mut log,
+        };
+        match Request::parse(action, &fields, &mut cx) {
             Ok(request) => check_request(&request),
             Err(rejection) => check_refusal(action, &rejection),
         }

@@ -127,16 +127,21 @@ async fn a_ledger_failure_is_counted_in_the_calls_line() {
 
 #[test]
 fn debug_of_every_request_type_hides_keys_phones_and_names() {
-    use skypay::inbound::CallLog;
     use skypay::inbound::collection_collect::CollectionCollect;
     use skypay::inbound::payout_payout::PayoutPayout;
     use skypay::inbound::payout_queue_payout::PayoutQueuePayout;
+    use skypay::inbound::{Admit, CallLog, Endpoint};
     use skypay::outbound::push::Instruction;
     use skypay::protocol::crypto::Encryption;
     use skypay::protocol::wire::Fields;
 
     let config = config_with(&[]);
     let prefix = &config.prefix;
+    let mut log = CallLog::default();
+    let mut cx = Admit {
+        config: &config,
+        log: &mut log,
+    };
     let secrets = [
         KEY,
         NEW_KEY,
@@ -155,7 +160,7 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
     };
     let pay = decode(&payout_payout(&number(1), json!({})));
     shown.push(format!("{pay:?}"));
-    shown.push(format!("{:?}", PayoutPayout::parse(&pay, prefix).unwrap()));
+    shown.push(format!("{:?}", PayoutPayout::parse(&pay, &mut cx).unwrap()));
     let collect = decode(&collection_collect(
         &number(1),
         "R",
@@ -164,7 +169,7 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
     ));
     shown.push(format!(
         "{:?}",
-        CollectionCollect::parse(&collect, prefix, &mut CallLog::default()).unwrap()
+        CollectionCollect::parse(&collect, &mut cx).unwrap()
     ));
     let event = decode(&payout_queue_payout(
         &number(1),
@@ -172,7 +177,10 @@ fn debug_of_every_request_type_hides_keys_phones_and_names() {
         "2024-01-01 00:00:00",
         json!({}),
     ));
-    shown.push(format!("{:?}", PayoutQueuePayout::parse(&event, prefix)));
+    shown.push(format!(
+        "{:?}",
+        PayoutQueuePayout::parse(&event, &mut cx).unwrap()
+    ));
     let instruction = decode(&json!({
         "controlNumber": number(3), "name": "Lardizabal,Mary", "phone": "09171234567", "amount": "5", "withdrawChannel": 5,
         "bankNo": "BDO", "accountNo": "001234567890"

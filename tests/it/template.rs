@@ -232,6 +232,41 @@ fn every_function_crate_is_deployed() {
     assert_eq!(deployed, crates, "functions in template.yaml vs functions/");
 }
 
+/// The endpoint table (`skypay::protocol::action`) and the template agree: each endpoint is its
+/// own function, built from `functions/{function}`, serving `POST /{name}` on SkyPay's API, and
+/// nothing else is on that API.
+#[test]
+fn every_endpoint_is_one_function_on_skypays_api() {
+    let template = template();
+    let routes = routes(&template);
+    let mut expected = Vec::new();
+    for action in skypay::Action::ALL {
+        let code_uri = format!("functions/{}", action.function());
+        let functions: Vec<&str> = resources(&template, "AWS::Serverless::Function")
+            .into_iter()
+            .filter(|(_, f)| f["Properties"]["CodeUri"].as_str() == Some(code_uri.as_str()))
+            .map(|(id, _)| id)
+            .collect();
+        let [id] = functions[..] else {
+            panic!(
+                "{}: {} functions built from {code_uri}",
+                action.name(),
+                functions.len()
+            );
+        };
+        expected.push((
+            id.to_owned(),
+            "HttpApi".to_owned(),
+            "POST".to_owned(),
+            format!("/{}", action.name()),
+        ));
+    }
+    let mut on_skypays_api: Vec<_> = routes.into_iter().filter(|r| r.1 == "HttpApi").collect();
+    on_skypays_api.sort();
+    expected.sort();
+    assert_eq!(on_skypays_api, expected);
+}
+
 /// The `HttpApi` events of every function, as (function, API logical id, method, path).
 fn routes(template: &Yaml) -> Vec<(String, String, String, String)> {
     let mut routes = Vec::new();

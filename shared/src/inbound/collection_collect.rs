@@ -1,10 +1,10 @@
 //! collectionCollect (seed 003; SPEC section 5): a cashier took a repayment.
 
-use super::{Accepted, CallLog, contract_number_text, informational_phone};
+use super::{Accepted, Admit, Apply, Endpoint, contract_number_text, informational_phone};
 use crate::inbound::error::Rejection;
-use crate::ledger::{CollectOutcome, Collection, Ledger, WriteContext};
+use crate::ledger::{CollectOutcome, Collection};
 use crate::protocol::mask::Phone;
-use crate::protocol::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
+use crate::protocol::rules::{self, CHANNEL_RANGE, ControlNumber, NumberError};
 use crate::protocol::wire::{FieldError, Fields};
 
 #[derive(Clone, Debug)]
@@ -12,10 +12,12 @@ pub struct CollectionCollect {
     pub collection: Collection,
 }
 
-impl CollectionCollect {
+impl Endpoint for CollectionCollect {
     /// Fields in the SPEC's order: contractNumber (2004 / 2002), amount, phone, receiptNumber,
     /// collectedTime, payChannel.
-    pub fn parse(fields: &Fields, prefix: &Prefix, log: &mut CallLog) -> Result<Self, Rejection> {
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection> {
+        let Admit { config, log } = cx;
+        let prefix = &config.prefix;
         let text = contract_number_text(fields)?.ok_or(FieldError::missing("contractNumber"))?;
         let contract_number = ControlNumber::parse(&text, prefix).map_err(|e| match e {
             NumberError::Prefix => Rejection::ContractNumberPrefix {
@@ -46,12 +48,10 @@ impl CollectionCollect {
     }
 
     /// One atomic request: the receipt once, the total added once.
-    pub async fn apply(
-        &self,
-        ledger: &Ledger,
-        ctx: &WriteContext,
-        log: &mut CallLog,
-    ) -> Result<Accepted, Rejection> {
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        let Apply {
+            ledger, ctx, log, ..
+        } = cx;
         match ledger.collect(&self.collection, ctx).await? {
             CollectOutcome::Collected => Ok(Accepted::plain("collected")),
             CollectOutcome::DuplicateReceipt { same_amount } => {

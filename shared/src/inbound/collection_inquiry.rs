@@ -6,10 +6,10 @@
 //! OPEN with the payer's details. No cash has changed hands yet, so unlike collectionCollect an
 //! unregistered contract is refused. One `GetItem`; nothing is written.
 
-use super::{Accepted, CallLog, contract_number_text, informational_phone};
+use super::{Accepted, Admit, Apply, Endpoint, contract_number_text, informational_phone};
 use crate::inbound::error::Rejection;
-use crate::ledger::{ContractInquiry, Ledger};
-use crate::protocol::rules::{Amount, ControlNumber, Prefix};
+use crate::ledger::ContractInquiry;
+use crate::protocol::rules::{Amount, ControlNumber};
 use crate::protocol::wire::{FieldError, Fields};
 
 /// The payer-address key: SkyPay's page writes `payer address` (and, through the same
@@ -23,8 +23,10 @@ pub struct CollectionInquiry {
     pub amount: Amount,
 }
 
-impl CollectionInquiry {
-    pub fn parse(fields: &Fields, prefix: &Prefix, log: &mut CallLog) -> Result<Self, Rejection> {
+impl Endpoint for CollectionInquiry {
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection> {
+        let Admit { config, log } = cx;
+        let prefix = &config.prefix;
         let text = contract_number_text(fields)?.ok_or(FieldError::missing("contractNumber"))?;
         let contract_number =
             ControlNumber::parse(&text, prefix).map_err(|_| Rejection::ContractNumberInvalid {
@@ -38,7 +40,8 @@ impl CollectionInquiry {
         })
     }
 
-    pub async fn apply(&self, ledger: &Ledger, log: &mut CallLog) -> Result<Accepted, Rejection> {
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        let Apply { ledger, log, .. } = cx;
         let payer = match ledger.inquire_contract(&self.contract_number).await? {
             ContractInquiry::Unknown => {
                 return Err(Rejection::ContractNumberInvalid {

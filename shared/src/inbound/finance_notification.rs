@@ -6,9 +6,9 @@
 //! reason. The one exception: -1009 when it could not be stored durably, so that nothing is
 //! acknowledged that was not recorded.
 
-use super::{Accepted, CallLog};
+use super::{Accepted, Admit, Apply, Endpoint};
 use crate::inbound::error::Rejection;
-use crate::ledger::{Accounts, FinanceNotice, FinanceOutcome, Ledger, WriteContext, key_part};
+use crate::ledger::{Accounts, FinanceNotice, FinanceOutcome, key_part};
 use crate::protocol::mask::Private;
 use crate::protocol::rules::{self, Amount};
 use crate::protocol::time::SkyPayTime;
@@ -22,9 +22,9 @@ pub struct FinanceNotification {
     pub notice: FinanceNotice,
 }
 
-impl FinanceNotification {
+impl Endpoint for FinanceNotification {
     /// Never refuses: what is wrong becomes an issue stored with the notification.
-    pub fn parse(fields: &Fields) -> FinanceNotification {
+    fn parse(fields: &Fields, _: &mut Admit<'_>) -> Result<Self, Rejection> {
         let mut issues = Vec::new();
         // SkyPay's page spells some names two ways (SPEC 13.4): the first spelling found wins.
         let sent = |names: &[&'static str]| names.iter().find_map(|n| fields.informational(n));
@@ -116,7 +116,7 @@ impl FinanceNotification {
             .join("#"),
             None => format!("sha256:{}", fields.digest()),
         };
-        FinanceNotification {
+        Ok(FinanceNotification {
             notice: FinanceNotice {
                 key,
                 reference_number,
@@ -137,15 +137,13 @@ impl FinanceNotification {
                 }),
                 issues,
             },
-        }
+        })
     }
 
-    pub async fn apply(
-        &self,
-        ledger: &Ledger,
-        ctx: &WriteContext,
-        log: &mut CallLog,
-    ) -> Result<Accepted, Rejection> {
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        let Apply {
+            ledger, ctx, log, ..
+        } = cx;
         log.warnings.extend(self.notice.issues.iter().cloned());
         if let Some(reference) = &self.notice.reference_number {
             log.subject(reference);

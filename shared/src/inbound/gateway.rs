@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::inbound::error::Rejection;
-use crate::inbound::{Accepted, CallLog, Request};
+use crate::inbound::{Accepted, Admit, Apply, CallLog, Request};
 use crate::ledger::{Ledger, WriteContext};
 use crate::metrics;
 use crate::protocol::action::Action;
@@ -117,7 +117,11 @@ impl Admission {
                 });
             }
         }
-        Request::parse(action, fields, &self.config, log)
+        let mut cx = Admit {
+            config: &self.config,
+            log,
+        };
+        Request::parse(action, fields, &mut cx)
     }
 
     /// The reply to a call: the one place an outcome becomes a code, a description and an
@@ -242,9 +246,13 @@ impl Gateway {
         let ctx = WriteContext::new(call.request_id);
         let outcome = match admitted.request {
             Ok(request) => {
-                request
-                    .apply(&self.inner.ledger, admission.config(), &ctx, log)
-                    .await
+                let mut cx = Apply {
+                    ledger: &self.inner.ledger,
+                    config: admission.config(),
+                    ctx: &ctx,
+                    log,
+                };
+                request.apply(&mut cx).await
             }
             Err(rejection) => Err(rejection),
         };

@@ -2,29 +2,58 @@
 //! from a [`Rejection`] to a code ([`error`]), and one module per endpoint. Each endpoint has the
 //! same shape:
 //!
-//! - `parse` is the action's field checks, in the SPEC's order: pure, no I/O; it returns the
-//!   admitted request or the [`Rejection`];
-//! - `apply` makes the action's one ledger call and returns what was [`Accepted`]: the extra
-//!   members its 1000 carries (none for most), which the gateway renders after the envelope's
-//!   three.
+//! - [`Endpoint::parse`] is the endpoint's field checks, in the SPEC's order: pure, no I/O; it
+//!   returns the admitted request or the [`Rejection`];
+//! - [`Endpoint::apply`] makes the endpoint's one ledger call and returns what was [`Accepted`]:
+//!   the extra members its 1000 carries (none for most), which the gateway renders after the
+//!   envelope's three, and the call line's `outcome`.
+//!
+//! The modules, [`Request`] and its two dispatches are expanded from the one table of
+//! endpoints (`crate::protocol::action::endpoints`).
 //!
 //! The gateway does what every action shares: decoding, authentication, the `action` check,
 //! the one map from a rejection to a code, the envelope and the log line.
 
-pub mod collection_collect;
-pub mod collection_inquiry;
 pub mod error;
-pub mod finance_notification;
 pub mod gateway;
-pub mod payout_inquiry;
-pub mod payout_payout;
-pub mod payout_queue_payout;
 
 use crate::config::Config;
 use crate::inbound::error::Rejection;
 use crate::ledger::{Ledger, WriteContext};
-use crate::protocol::action::Action;
+use crate::protocol::action::{Action, endpoints};
+use crate::protocol::rules::Prefix;
 use crate::protocol::wire::Fields;
+
+/// The shape every endpoint has.
+pub trait Endpoint: Sized {
+    /// The field checks (pure): the admitted request, or why it is refused.
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection>;
+    /// The one ledger call, and what it answers.
+    #[allow(async_fn_in_trait)] // dispatched statically, through `Request`: its futures are `Send`
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection>;
+}
+
+/// What an endpoint's field checks see: the configuration and the call's log line.
+pub struct Admit<'a> {
+    pub config: &'a Config,
+    pub log: &'a mut CallLog,
+}
+
+impl Admit<'_> {
+    /// Our control and contract numbers' prefix.
+    pub fn prefix(&self) -> &Prefix {
+        &self.config.prefix
+    }
+}
+
+/// What an endpoint's ledger call sees: the ledger, the configuration, the write's context
+/// (the request id, now) and the call's log line.
+pub struct Apply<'a> {
+    pub ledger: &'a Ledger,
+    pub config: &'a Config,
+    pub ctx: &'a WriteContext,
+    pub log: &'a mut CallLog,
+}
 
 /// What an accepted call answers besides `1000 Success`: extra members, in order, all strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,67 +74,41 @@ impl Accepted {
     }
 }
 
-/// A call that passed its field checks: what `apply` takes to the ledger.
-#[derive(Debug)]
-pub enum Request {
-    PayoutInquiry(payout_inquiry::PayoutInquiry),
-    PayoutPayout(payout_payout::PayoutPayout),
-    CollectionInquiry(collection_inquiry::CollectionInquiry),
-    CollectionCollect(collection_collect::CollectionCollect),
-    PayoutQueuePayout(payout_queue_payout::PayoutQueuePayout),
-    /// Boxed: a notification keeps every field as sent, several times the others' size.
-    FinanceNotification(Box<finance_notification::FinanceNotification>),
-}
+macro_rules! requests {
+    ($($variant:ident, $module:ident, $name:literal, $function:literal;)*) => {
+        $(pub mod $module;)*
 
-impl Request {
-    /// The action's field checks (pure): the admitted request, or why it is refused.
-    pub fn parse(
-        action: Action,
-        fields: &Fields,
-        config: &Config,
-        log: &mut CallLog,
-    ) -> Result<Request, Rejection> {
-        let prefix = &config.prefix;
-        Ok(match action {
-            Action::PayoutInquiry => {
-                Request::PayoutInquiry(payout_inquiry::PayoutInquiry::parse(fields, prefix)?)
-            }
-            Action::PayoutPayout => {
-                Request::PayoutPayout(payout_payout::PayoutPayout::parse(fields, prefix)?)
-            }
-            Action::CollectionInquiry => Request::CollectionInquiry(
-                collection_inquiry::CollectionInquiry::parse(fields, prefix, log)?,
-            ),
-            Action::CollectionCollect => Request::CollectionCollect(
-                collection_collect::CollectionCollect::parse(fields, prefix, log)?,
-            ),
-            Action::PayoutQueuePayout => Request::PayoutQueuePayout(
-                payout_queue_payout::PayoutQueuePayout::parse(fields, prefix),
-            ),
-            Action::FinanceNotification => Request::FinanceNotification(Box::new(
-                finance_notification::FinanceNotification::parse(fields),
-            )),
-        })
-    }
-
-    /// The action's ledger call.
-    pub async fn apply(
-        &self,
-        ledger: &Ledger,
-        config: &Config,
-        ctx: &WriteContext,
-        log: &mut CallLog,
-    ) -> Result<Accepted, Rejection> {
-        match self {
-            Request::PayoutInquiry(r) => r.apply(ledger, config, ctx).await,
-            Request::PayoutPayout(r) => r.apply(ledger, ctx).await,
-            Request::CollectionInquiry(r) => r.apply(ledger, log).await,
-            Request::CollectionCollect(r) => r.apply(ledger, ctx, log).await,
-            Request::PayoutQueuePayout(r) => r.apply(ledger, ctx, log).await,
-            Request::FinanceNotification(r) => r.apply(ledger, ctx, log).await,
+        /// A call that passed its field checks: what `apply` takes to the ledger. Boxed: a
+        /// financeNotification keeps every field as sent, several times the others' size.
+        #[derive(Debug)]
+        pub enum Request {
+            $($variant(Box<$module::$variant>),)*
         }
-    }
+
+        impl Request {
+            /// The endpoint's field checks.
+            pub fn parse(
+                action: Action,
+                fields: &Fields,
+                cx: &mut Admit<'_>,
+            ) -> Result<Request, Rejection> {
+                Ok(match action {
+                    $(Action::$variant => {
+                        Request::$variant(Box::new($module::$variant::parse(fields, cx)?))
+                    })*
+                })
+            }
+
+            /// The endpoint's ledger call.
+            pub async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+                match self {
+                    $(Request::$variant(r) => r.apply(cx).await,)*
+                }
+            }
+        }
+    };
 }
+endpoints!(requests);
 
 /// What an action adds to its call's one log line. Values here are safe to log: numbers are
 /// not personal data, and phones are masked before they are added.

@@ -5,12 +5,12 @@
 //! 1000 carries the details the cashier checks the borrower's ID against, every key always
 //! present (`""` when unknown), all strings.
 
-use super::Accepted;
+use super::{Accepted, Admit, Apply, Endpoint};
 use super::payout_payout::{answer, control_number};
 use crate::config::Config;
 use crate::inbound::error::Rejection;
-use crate::ledger::{InquiryOutcome, Ledger, PayoutDetails, WriteContext};
-use crate::protocol::rules::{ControlNumber, Prefix};
+use crate::ledger::{InquiryOutcome, PayoutDetails};
+use crate::protocol::rules::ControlNumber;
 use crate::protocol::wire::Fields;
 
 /// The sender-address key. SkyPay's page spells it through a translation accident
@@ -37,22 +37,17 @@ pub struct PayoutInquiry {
     pub control_number: ControlNumber,
 }
 
-impl PayoutInquiry {
+impl Endpoint for PayoutInquiry {
     /// controlNumber only: -1014 for another prefix, -1012 when malformed.
-    pub fn parse(fields: &Fields, prefix: &Prefix) -> Result<Self, Rejection> {
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection> {
         Ok(PayoutInquiry {
-            control_number: control_number(fields, prefix)?,
+            control_number: control_number(fields, cx.prefix())?,
         })
     }
 
-    pub async fn apply(
-        &self,
-        ledger: &Ledger,
-        config: &Config,
-        ctx: &WriteContext,
-    ) -> Result<Accepted, Rejection> {
-        match ledger.inquire_payout(&self.control_number, ctx.now).await? {
-            InquiryOutcome::Payable(details) => Ok(self.details(&details, config)),
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        match cx.ledger.inquire_payout(&self.control_number, cx.ctx.now).await? {
+            InquiryOutcome::Payable(details) => Ok(self.details(&details, cx.config)),
             // A refused inquiry is never "paid" (answer's only Ok): an error in practice.
             InquiryOutcome::Refused(outcome) => {
                 answer(outcome).map(|()| Accepted::plain("payable"))
@@ -60,6 +55,9 @@ impl PayoutInquiry {
         }
     }
 
+}
+
+impl PayoutInquiry {
     fn details(&self, details: &PayoutDetails, config: &Config) -> Accepted {
         let mut extra = vec![
             ("controlNumber", self.control_number.as_str().to_owned()),

@@ -1,8 +1,8 @@
 //! payoutPayout (seeds 000, 002; SPEC section 4): a cashier handed out a shop-pickup payout.
 
-use super::Accepted;
+use super::{Accepted, Admit, Apply, Endpoint};
 use crate::inbound::error::Rejection;
-use crate::ledger::{Ledger, PayOutcome, Payment, WriteContext};
+use crate::ledger::{PayOutcome, Payment};
 use crate::protocol::rules::{CHANNEL_RANGE, ControlNumber, NumberError, Prefix};
 use crate::protocol::wire::{FieldError, Fields};
 
@@ -12,10 +12,10 @@ pub struct PayoutPayout {
     pub payment: Payment,
 }
 
-impl PayoutPayout {
+impl Endpoint for PayoutPayout {
     /// Fields in the SPEC's order: controlNumber (-1014 / -1012), withdrawChannel, payTime.
-    pub fn parse(fields: &Fields, prefix: &Prefix) -> Result<Self, Rejection> {
-        let control_number = control_number(fields, prefix)?;
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection> {
+        let control_number = control_number(fields, cx.prefix())?;
         let (min, max) = CHANNEL_RANGE;
         let channel = fields.required_integer("withdrawChannel", min, max)?;
         let pay_time = fields.required_time("payTime")?;
@@ -26,9 +26,10 @@ impl PayoutPayout {
     }
 
     /// One conditional write: PAID once, whatever SkyPay retries.
-    pub async fn apply(&self, ledger: &Ledger, ctx: &WriteContext) -> Result<Accepted, Rejection> {
-        let outcome = ledger
-            .pay_out(&self.control_number, &self.payment, ctx)
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        let outcome = cx
+            .ledger
+            .pay_out(&self.control_number, &self.payment, cx.ctx)
             .await?;
         answer(outcome).map(|()| Accepted::plain("paid"))
     }

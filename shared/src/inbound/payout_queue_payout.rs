@@ -4,10 +4,10 @@
 //! and every event is stored (once), malformed ones with the reason. The one exception is a
 //! failure to store it: -1009, so that nothing is acknowledged that was not recorded.
 
-use super::{Accepted, CallLog};
+use super::{Accepted, Admit, Apply, Endpoint};
 use crate::inbound::error::Rejection;
-use crate::ledger::{EventEffect, EventOutcome, EventSource, Ledger, PayoutEvent, WriteContext};
-use crate::protocol::rules::{self, ControlNumber, NumberError, Prefix};
+use crate::ledger::{EventEffect, EventOutcome, EventSource, PayoutEvent};
+use crate::protocol::rules::{self, ControlNumber, NumberError};
 use crate::protocol::time::SkyPayTime;
 use crate::protocol::wire::Fields;
 
@@ -16,9 +16,10 @@ pub struct PayoutQueuePayout {
     pub event: PayoutEvent,
 }
 
-impl PayoutQueuePayout {
+impl Endpoint for PayoutQueuePayout {
     /// Never refuses: what is wrong becomes an issue stored with the event.
-    pub fn parse(fields: &Fields, prefix: &Prefix) -> PayoutQueuePayout {
+    fn parse(fields: &Fields, cx: &mut Admit<'_>) -> Result<Self, Rejection> {
+        let prefix = cx.prefix();
         let mut issues = Vec::new();
         let mut text = |name: &'static str| match fields.text(name) {
             Ok(value) => value,
@@ -73,7 +74,7 @@ impl PayoutQueuePayout {
             // 6, amended failure, is recorded only.
             _ => None,
         };
-        PayoutQueuePayout {
+        Ok(PayoutQueuePayout {
             event: PayoutEvent {
                 source: EventSource::Callback,
                 control_number: control_number.unwrap_or_default(),
@@ -85,15 +86,13 @@ impl PayoutQueuePayout {
                 effect,
                 issues,
             },
-        }
+        })
     }
 
-    pub async fn apply(
-        &self,
-        ledger: &Ledger,
-        ctx: &WriteContext,
-        log: &mut CallLog,
-    ) -> Result<Accepted, Rejection> {
+    async fn apply(&self, cx: &mut Apply<'_>) -> Result<Accepted, Rejection> {
+        let Apply {
+            ledger, ctx, log, ..
+        } = cx;
         for issue in &self.event.issues {
             log.warnings.push(issue.clone());
         }
