@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::PendingRetry;
+use crate::out::{ContractOut, EventOut, FinanceOut, PayoutOut};
 
 use skypay::config::Config;
 use skypay::ledger::{
@@ -57,7 +58,7 @@ pub async fn post_payout(
     match queue.submit(body, PushPolicy::LoanSystem, request_id).await {
         Ok(Submitted::Created(r)) => answer(r, 201).await,
         Ok(Submitted::Repushed(r)) => answer(r, 200).await,
-        Ok(Submitted::Existing(view)) => reply(200, view),
+        Ok(Submitted::Existing(payout)) => reply(200, PayoutOut::from(&*payout)),
         Err(e @ (SubmitError::Body(_) | SubmitError::Invalid(_))) => error(400, e),
         Err(e @ (SubmitError::Conflict(_) | SubmitError::InFlight(_))) => error(409, e),
         Err(SubmitError::Ledger(e)) => ledger_down(&e, request_id),
@@ -77,8 +78,8 @@ async fn registered(
     match ledger.payout(registered.control_number.as_str()).await {
         Ok(Some(PayoutLookup::Payout(view))) => {
             let pending = view.status == PayoutStatus::Pending && registered.retry;
-            let instruction = view.instruction_text.clone();
-            let mut body = serde_json::to_value(view).unwrap_or(Value::Null);
+            let instruction = view.instruction.clone();
+            let mut body = serde_json::to_value(PayoutOut::from(&*view)).unwrap_or(Value::Null);
             if let (true, Some(retry)) = (pending, retry) {
                 let queued = match retry.enqueue(&instruction).await {
                     Ok(()) => true,
@@ -144,7 +145,7 @@ pub async fn cancel_payout(
     match outcome {
         CancelOutcome::Cancelled | CancelOutcome::AlreadyCancelled => {
             match ledger.payout(control_number).await {
-                Ok(Some(PayoutLookup::Payout(view))) => reply(200, view),
+                Ok(Some(PayoutLookup::Payout(payout))) => reply(200, PayoutOut::from(&*payout)),
                 Ok(_) => error(500, "the payout just cancelled cannot be read back"),
                 Err(e) => ledger_down(&e, request_id),
             }
@@ -205,12 +206,14 @@ pub async fn get_payout(
     match ledger.payout_page(control_number, &page).await {
         Ok(Some(found)) => {
             let body = match found.lookup {
-                PayoutLookup::Payout(view) => serde_json::to_value(view).unwrap_or(Value::Null),
+                PayoutLookup::Payout(payout) => {
+                    serde_json::to_value(PayoutOut::from(&*payout)).unwrap_or(Value::Null)
+                }
                 PayoutLookup::Orphan(events) => json!({
                     "controlNumber": control_number,
                     "status": "ORPHAN",
                     "anomaly": false,
-                    "events": events,
+                    "events": events.iter().map(EventOut::from).collect::<Vec<_>>(),
                 }),
             };
             reply(200, with_next(body, found.next))
@@ -250,7 +253,7 @@ pub async fn post_contract(
         }
     };
     match ledger.contract(&number).await {
-        Ok(Some(view)) => reply(status, view),
+        Ok(Some(contract)) => reply(status, ContractOut::from(&contract)),
         Ok(None) => error(500, "the contract just registered cannot be read back"),
         Err(e) => ledger_down(&e, request_id),
     }
@@ -314,7 +317,7 @@ pub async fn get_contract(
         Ok(Some(found)) => reply(
             200,
             with_next(
-                serde_json::to_value(found.contract).unwrap_or(Value::Null),
+                serde_json::to_value(ContractOut::from(&found.contract)).unwrap_or(Value::Null),
                 found.next,
             ),
         ),
@@ -331,7 +334,10 @@ pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) 
     match ledger.finance_day(day).await {
         Ok(notifications) => reply(
             200,
-            json!({"date": day.format("%Y-%m-%d").to_string(), "notifications": notifications}),
+            json!({
+                "date": day.format("%Y-%m-%d").to_string(),
+                "notifications": notifications.iter().map(FinanceOut::from).collect::<Vec<_>>(),
+            }),
         ),
         Err(e) => ledger_down(&e, request_id),
     }

@@ -20,6 +20,7 @@
 //! stalls, 408; broken framing, 400.
 
 pub mod handlers;
+pub mod out;
 #[cfg(feature = "sqs")]
 pub mod sqs;
 

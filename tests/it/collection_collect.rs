@@ -2,15 +2,14 @@
 
 use serde_json::json;
 use skypay::Action;
-use skypay::ledger::{ContractStatus, ContractView};
+use skypay::ledger::ContractStatus;
+use skypay_admin::out::ContractOut;
 use support::*;
 
-async fn contract(t: &TestGateway, number: &str) -> ContractView {
-    t.ledger()
-        .contract(number)
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("no contract {number}"))
+/// The contract as `GET /admin/contracts/{n}` shows it (amounts as two-decimal text).
+async fn contract(t: &TestGateway, number: &str) -> ContractOut {
+    let found = t.ledger().contract(number).await.unwrap();
+    ContractOut::from(&found.unwrap_or_else(|| panic!("no contract {number}")))
 }
 
 async fn collect(t: &TestGateway, body: serde_json::Value) -> (String, String) {

@@ -55,7 +55,7 @@ async fn identical_collections_collect_once() {
     assert_eq!(count(&codes, "1000"), 1, "{codes:?}");
     assert_eq!(count(&codes, "-1015"), CALLS - 1, "{codes:?}");
     let c = t.ledger().contract(&cn).await.unwrap().unwrap();
-    assert_eq!(c.collected_total, "250.00");
+    assert_eq!(c.collected_total, dec("250.00"));
     assert_eq!(c.receipts.len(), 1);
 }
 
@@ -72,7 +72,7 @@ async fn concurrent_collections_stop_exactly_at_the_amount_due() {
     assert_eq!(count(&codes, "1000"), 10, "{codes:?}");
     assert_eq!(count(&codes, "-1026"), 54, "{codes:?}");
     let c = t.ledger().contract(&cn).await.unwrap().unwrap();
-    assert_eq!(c.collected_total, "100.00");
+    assert_eq!(c.collected_total, dec("100.00"));
     assert_eq!(c.status, ContractStatus::Settled);
     assert_eq!(c.receipts.len(), 10);
 }

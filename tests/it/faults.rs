@@ -123,7 +123,7 @@ async fn every_call_fails_cleanly_then_recovers(fault: Fault, n: u64) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(contract.collected_total, "0.00", "{fault:?}");
+    assert_eq!(contract.collected_total, dec("0.00"), "{fault:?}");
     assert!(contract.receipts.is_empty(), "{fault:?}");
     assert_eq!(
         rig.payout_status(&number(n + 2)).await,
@@ -254,7 +254,7 @@ async fn an_sdk_retry_recognises_its_own_applied_write() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(contract.collected_total, "250.00", "added once");
+    assert_eq!(contract.collected_total, dec("250.00"), "added once");
     assert_eq!(contract.receipts.len(), 1);
     // And SkyPay's own retries are duplicates.
     assert_eq!(

@@ -4,12 +4,14 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 use skypay::Action;
-use skypay::ledger::FinanceView;
+use skypay_admin::out::FinanceOut;
 use support::*;
 
-async fn day(t: &TestGateway, date: &str) -> Vec<FinanceView> {
+/// A day's notifications as `GET /admin/finance` lists them.
+async fn day(t: &TestGateway, date: &str) -> Vec<FinanceOut> {
     let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
-    t.ledger().finance_day(date).await.unwrap()
+    let listed = t.ledger().finance_day(date).await.unwrap();
+    listed.iter().map(FinanceOut::from).collect()
 }
 
 async fn notify(t: &TestGateway, body: &Value) {
@@ -159,7 +161,7 @@ async fn malformed_notifications_are_stored_with_the_reason() {
     notify(&t, &anonymous).await;
     notify(&t, &anonymous).await;
     let listed = day(&t, "2023-06-18").await;
-    let found: Vec<&FinanceView> = listed
+    let found: Vec<&FinanceOut> = listed
         .iter()
         .filter(|n| n.reference_number.is_none())
         .collect();

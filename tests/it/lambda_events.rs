@@ -179,7 +179,7 @@ async fn the_finance_notification_sample_is_stored() {
     let day = chrono::NaiveDate::from_ymd_opt(2023, 6, 18).unwrap();
     let listed = t.ledger().finance_day(day).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].amount.as_deref(), Some("12000000.00"));
+    assert_eq!(listed[0].amount, Some(dec("12000000.00")));
 }
 
 /// SPEC 13.1: SkyPay's samples encrypted by an independent implementation (openssl;

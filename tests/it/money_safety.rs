@@ -4,10 +4,10 @@
 
 use serde_json::json;
 use skypay::Action;
-use skypay::ledger::{PayoutLookup, PayoutStatus, PayoutView};
+use skypay::ledger::{Payout, PayoutLookup, PayoutStatus};
 use support::*;
 
-async fn view(t: &TestGateway, control_number: &str) -> PayoutView {
+async fn view(t: &TestGateway, control_number: &str) -> Payout {
     match t.ledger().payout(control_number).await.unwrap() {
         Some(PayoutLookup::Payout(view)) => *view,
         other => panic!("no payout {control_number}: {other:?}"),

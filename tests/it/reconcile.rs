@@ -11,8 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use skypay::config::SkyPayApi;
 use skypay::ledger::{
-    EventSource, LeaseOutcome, Ledger, PayoutLookup, PayoutStatus, PayoutView, PushPolicy,
-    WriteContext,
+    EventSource, LeaseOutcome, Ledger, Payout, PayoutLookup, PayoutStatus, PushPolicy, WriteContext,
 };
 use skypay::outbound::api::StatusAnswer;
 use skypay::outbound::push::{PayoutQueue, Submitted};
@@ -122,7 +121,7 @@ impl Rig {
         self.reconciler.run_payouts("test").await.unwrap()
     }
 
-    async fn view(&self, n: &str) -> PayoutView {
+    async fn view(&self, n: &str) -> Payout {
         match self.t.ledger().payout(n).await.unwrap() {
             Some(PayoutLookup::Payout(v)) => *v,
             other => panic!("{n}: {other:?}"),
@@ -314,7 +313,7 @@ async fn no_second_push_while_another_holds_the_lease() {
         .ledger()
         .acquire_push_lease(
             &number,
-            &view.instruction_text,
+            &view.instruction,
             3600,
             PushPolicy::PayoutRun,
             &WriteContext::new("other"),
@@ -835,7 +834,7 @@ async fn a_push_whose_answer_was_lost_is_settled_by_the_query_never_by_a_later_r
             .clone()
             .process_message(
                 "redelivery".to_owned(),
-                rig.view(&n).await.instruction_text.to_string()
+                rig.view(&n).await.instruction.to_string()
             )
             .await,
         "acknowledged: the payout run takes over"

@@ -75,7 +75,7 @@ fn unreachable_queue(backend: &Backend) -> PayoutQueue {
     PayoutQueue::new(config, ledger).unwrap()
 }
 
-async fn payout(q: &PayoutQueue, n: &str) -> skypay::ledger::PayoutView {
+async fn payout(q: &PayoutQueue, n: &str) -> skypay::ledger::Payout {
     match q.ledger().payout(n).await.unwrap() {
         Some(skypay::ledger::PayoutLookup::Payout(v)) => *v,
         other => panic!("{other:?}"),
@@ -200,7 +200,10 @@ async fn an_invalid_instruction_is_acknowledged_and_never_pushed() {
         1,
         "only the good instruction was ever pushed"
     );
-    assert_eq!(payout(&q, &number(40)).await.amount, "500.00");
+    assert_eq!(
+        payout(&q, &number(40)).await.amount,
+        rust_decimal::Decimal::new(50000, 2)
+    );
 }
 
 /// SPEC section 11's budget for payout-queue: a pushed payout is a write, the push and an

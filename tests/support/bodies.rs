@@ -241,3 +241,8 @@ pub fn api_gateway_event(route: &str, body: &str, base64: bool, source_ip: &str)
 pub fn number(n: u64) -> String {
     format!("{PREFIX}{n:010}")
 }
+
+/// An exact amount, written as the SPEC's tables write it (`"250.00"`).
+pub fn dec(text: &str) -> rust_decimal::Decimal {
+    text.parse().expect("a decimal")
+}

@@ -19,8 +19,8 @@ use super::item::{Attributes, Item, n, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, WriteContext, key_part};
 use crate::protocol::mask::{Name, Phone, Private};
-use crate::protocol::rules::{Amount, ControlNumber, money};
-use crate::protocol::time::{self, SkyPayTime};
+use crate::protocol::rules::{Amount, ControlNumber};
+use crate::protocol::time::{SkyPayTime, Stored};
 
 const CONTRACT_SK: &str = "CONTRACT";
 const RECEIPT_PREFIX: &str = "RECEIPT#";
@@ -39,7 +39,7 @@ fn contract_key(contract_number: &str) -> HashMap<String, AttributeValue> {
 /// One page of a contract's receipts, and where the next page starts.
 #[derive(Clone, Debug)]
 pub struct ContractPage {
-    pub contract: ContractView,
+    pub contract: Contract,
     pub next: Option<String>,
 }
 
@@ -114,44 +114,43 @@ pub enum RegisterOutcome {
     Conflict,
 }
 
-/// A contract as the admin routes show it. Debug leaves out the name and phone.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContractView {
+/// A contract as the ledger holds it. Debug leaves out the name and phone.
+#[derive(Clone, Debug)]
+pub struct Contract {
     pub contract_number: String,
     pub status: ContractStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount_due: Option<String>,
-    pub collected_total: String,
-    /// Collected beyond amountDue (SPEC 12.9: accepted and noted).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub overpaid_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_due: Option<Decimal>,
+    pub collected_total: Decimal,
     pub name: Option<Name>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Private<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<Phone>,
     /// How many receipts the contract holds in all.
     pub receipt_count: u32,
     /// One page of them (see [`Ledger::contract_page`]).
-    pub receipts: Vec<ReceiptView>,
+    pub receipts: Vec<Receipt>,
 }
 
-/// Debug masks the phone.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReceiptView {
+impl Contract {
+    /// Collected beyond amountDue (SPEC 12.9: accepted and noted).
+    pub fn overpaid_by(&self) -> Option<Decimal> {
+        self.amount_due
+            .filter(|due| self.collected_total > *due)
+            .map(|due| self.collected_total - due)
+    }
+}
+
+/// One receipt. Debug masks the phone.
+#[derive(Clone, Debug)]
+pub struct Receipt {
     pub receipt_number: String,
     pub pay_channel: u32,
-    pub amount: String,
+    pub amount: Decimal,
     pub phone: Phone,
     pub phone_valid: bool,
-    /// As SkyPay sent it, and the same instant in ISO 8601.
+    /// As SkyPay sent it, and the same instant when it could be read.
     pub collected_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub collected_time_at: Option<String>,
-    pub recorded_at: String,
+    pub collected_time_at: Option<Stored>,
+    pub recorded_at: Stored,
 }
 
 impl Ledger {
@@ -337,10 +336,7 @@ impl Ledger {
     }
 
     /// A contract with the first page of its receipts.
-    pub async fn contract(
-        &self,
-        contract_number: &str,
-    ) -> Result<Option<ContractView>, LedgerError> {
+    pub async fn contract(&self, contract_number: &str) -> Result<Option<Contract>, LedgerError> {
         Ok(self
             .contract_page(contract_number, &Page::first())
             .await?
@@ -368,28 +364,27 @@ impl Ledger {
             .iter()
             .map(|attrs| {
                 let item = Item(attrs);
-                ReceiptView {
+                Receipt {
                     receipt_number: item.s("receiptNumber").unwrap_or_default().to_owned(),
                     pay_channel: item.u32("payChannel").unwrap_or(0),
-                    amount: money(item.decimal("amount").unwrap_or_default()),
+                    amount: item.decimal("amount").unwrap_or_default(),
                     phone: Phone::from(item.s("phone").unwrap_or_default().to_owned()),
                     phone_valid: item.bool("phoneValid").unwrap_or(false),
                     collected_time: item.s("collectedTime").unwrap_or_default().to_owned(),
-                    collected_time_at: item.s("collectedTimeUtc").map(time::iso_of_stored),
-                    recorded_at: time::iso_of_stored(item.s("recordedAt").unwrap_or_default()),
+                    collected_time_at: item.s("collectedTimeUtc").map(Stored::from),
+                    recorded_at: Stored::from(item.s("recordedAt").unwrap_or_default()),
                 }
             })
             .collect();
         let (status, total, due) = status_of(meta);
-        let contract = ContractView {
+        let contract = Contract {
             contract_number: meta
                 .s("contractNumber")
                 .unwrap_or(contract_number)
                 .to_owned(),
             status,
-            amount_due: due.map(money),
-            collected_total: money(total),
-            overpaid_by: due.filter(|d| total > *d).map(|d| money(total - d)),
+            amount_due: due,
+            collected_total: total,
             name: meta.s("name").map(|n| Name::from(n.to_owned())),
             address: meta.s("address").map(|a| Private(a.to_owned())),
             phone: meta.s("phone").map(|p| Phone::from(p.to_owned())),

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use rust_decimal::Decimal;
 
 use super::conditional::failed_condition;
 use super::expr::bind;
@@ -27,7 +27,7 @@ use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, WriteContext, key_part};
 use crate::protocol::mask::Private;
 use crate::protocol::rules::{Amount, money};
-use crate::protocol::time::{self, SkyPayTime};
+use crate::protocol::time::{SkyPayTime, Stored};
 
 const NOTIFICATION_SK: &str = "NOTIFICATION";
 const CONFLICT: &str = "CONFLICT#";
@@ -70,29 +70,27 @@ pub enum FinanceOutcome {
     Conflict,
 }
 
-/// One notification as `GET /admin/finance` lists it.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FinanceView {
+/// One stored notification, as SkyPay sent it and as read.
+#[derive(Clone, Debug)]
+pub struct FinanceRecord {
     pub reference_number: Option<String>,
     pub statement_type: Option<String>,
     pub sign_type: Option<String>,
-    /// A decimal string with two places when the amount was valid, else as sent.
-    pub amount: Option<String>,
+    /// The amount when it was valid; else the text as sent.
+    pub amount: Option<Decimal>,
+    pub amount_text: Option<String>,
     pub currency: Option<String>,
-    /// As SkyPay sent it (Manila time).
+    /// As SkyPay sent it (Manila time), and the same instant when it could be read.
     pub transction_date: Option<String>,
-    /// The same instant, ISO 8601 with its offset.
-    pub transaction_at: Option<String>,
+    pub transaction_at: Option<Stored>,
     pub company_prefix: Option<String>,
     pub company_name: Option<String>,
     pub account_no: Option<String>,
     pub source_account_no: Option<String>,
     pub beneficiary_account_no: Option<String>,
-    pub received_at: String,
+    pub received_at: Stored,
     /// A repeat that carried a different amount than the notification stored first.
     pub conflict: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
 }
 
@@ -249,31 +247,29 @@ impl Ledger {
 
     /// `GET /admin/finance?date=`: one Manila day's notifications, conflicts included, in key
     /// order (one strongly consistent query).
-    pub async fn finance_day(&self, day: NaiveDate) -> Result<Vec<FinanceView>, LedgerError> {
+    pub async fn finance_day(&self, day: NaiveDate) -> Result<Vec<FinanceRecord>, LedgerError> {
         let items = self.partition(day_pk(day)).await?;
-        Ok(items.iter().map(|attrs| view_of(Item(attrs))).collect())
+        Ok(items.iter().map(|attrs| finance_of(Item(attrs))).collect())
     }
 }
 
-fn view_of(item: Item<'_>) -> FinanceView {
+fn finance_of(item: Item<'_>) -> FinanceRecord {
     let text = |name: &str| item.s(name).map(str::to_owned);
-    FinanceView {
+    FinanceRecord {
         reference_number: text("referenceNumber"),
         statement_type: text("statementType"),
         sign_type: text("signType"),
-        amount: item
-            .decimal("amount")
-            .map(money)
-            .or_else(|| text("amountText")),
+        amount: item.decimal("amount"),
+        amount_text: text("amountText"),
         currency: text("currency"),
         transction_date: text("transctionDate"),
-        transaction_at: item.s("transactionUtc").map(time::iso_of_stored),
+        transaction_at: item.s("transactionUtc").map(Stored::from),
         company_prefix: text("companyPrefix"),
         company_name: text("companyName"),
         account_no: text("accountNo"),
         source_account_no: text("sourceAccountNo"),
         beneficiary_account_no: text("beneficiaryAccountNo"),
-        received_at: time::iso_of_stored(item.s("receivedAt").unwrap_or_default()),
+        received_at: Stored::from(item.s("receivedAt").unwrap_or_default()),
         conflict: item.bool("conflict").unwrap_or(false),
         issues: item
             .string_list("issues")

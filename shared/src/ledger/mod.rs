@@ -44,15 +44,15 @@ use chrono::{DateTime, Utc};
 
 pub use contracts::ContractPage;
 pub use contracts::{
-    CollectOutcome, Collection, ContractInquiry, ContractRegistration, ContractStatus,
-    ContractView, Payer, ReceiptView, RegisterOutcome,
+    CollectOutcome, Collection, Contract, ContractInquiry, ContractRegistration, ContractStatus,
+    Payer, Receipt, RegisterOutcome,
 };
-pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceView};
+pub use finance::{Accounts, FinanceNotice, FinanceOutcome, FinanceRecord};
 pub use payouts::PayoutPage;
 pub use payouts::{
-    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventSource, EventView,
-    InquiryOutcome, LeaseOutcome, NewPayout, PUSHED_AT_COUNTER, PayOutcome, Payment, PayoutDetails,
-    PayoutEvent, PayoutFact, PayoutLookup, PayoutStatus, PayoutView, PushOutcome, PushPolicy,
+    CancelOutcome, CreateOutcome, EventEffect, EventOutcome, EventRecord, EventSource,
+    InquiryOutcome, LeaseOutcome, NewPayout, PUSHED_AT_COUNTER, PayOutcome, Payment, Payout,
+    PayoutDetails, PayoutEvent, PayoutFact, PayoutLookup, PayoutStatus, PushOutcome, PushPolicy,
     PushRecord, Settlement,
 };
 pub use reconcile::{

@@ -131,11 +131,39 @@ pub fn iso_manila(utc: DateTime<Utc>) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
 }
 
+/// A time the ledger stored (RFC 3339, UTC): the instant, or the text as stored when it cannot
+/// be read, so that what is shown is never less than what is there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored(Result<DateTime<Utc>, String>);
+
+impl From<&str> for Stored {
+    fn from(text: &str) -> Stored {
+        Stored(
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| text.to_owned()),
+        )
+    }
+}
+
+impl Stored {
+    /// The instant, when the text could be read.
+    pub fn instant(&self) -> Option<DateTime<Utc>> {
+        self.0.as_ref().ok().copied()
+    }
+
+    /// As [`iso_manila`]; unreadable text as stored.
+    pub fn iso(&self) -> String {
+        match &self.0 {
+            Ok(at) => iso_manila(*at),
+            Err(text) => text.clone(),
+        }
+    }
+}
+
 /// A time the ledger stored as RFC 3339 (UTC), as [`iso_manila`]; unreadable text is kept.
 pub fn iso_of_stored(text: &str) -> String {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| iso_manila(t.with_timezone(&Utc)))
-        .unwrap_or_else(|_| text.to_owned())
+    Stored::from(text).iso()
 }
 
 /// `responseTime`: Manila time as `yyyy-MM-dd HH:mm:ss.ffff` (four fractional digits).

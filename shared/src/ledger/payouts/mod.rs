@@ -41,15 +41,15 @@ pub use push::{
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::item::{Item, s};
 use super::schema::{PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError, Page, key_part};
 use crate::protocol::mask::Private;
-use crate::protocol::rules::money;
-use crate::protocol::time::{self, SkyPayTime};
+use crate::protocol::time::{SkyPayTime, Stored};
 
 const PAYOUT_SK: &str = "PAYOUT";
 const EVENT_PREFIX: &str = "EVENT#";
@@ -130,87 +130,65 @@ pub(crate) fn anomaly_of(item: Item<'_>) -> bool {
     finals.len() > 1 || (rejected && item.has("uploadedAt"))
 }
 
-/// A payout as the admin routes and the tests read it. Debug leaves out the instruction.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PayoutView {
+/// A payout as the ledger holds it, typed (the admin routes render it as JSON). Debug leaves
+/// out the instruction.
+#[derive(Clone, Debug)]
+pub struct Payout {
     pub control_number: String,
     pub status: PayoutStatus,
-    pub amount: String,
+    pub amount: Decimal,
     pub withdraw_channel: u32,
-    /// Every time in a view is ISO 8601 with its offset (Manila, `+08:00`); a time SkyPay sent
-    /// is also given as SkyPay wrote it (`payTime`, `dealTime`).
-    pub expires_at: String,
+    pub expires_at: DateTime<Utc>,
     pub anomaly: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_number: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_description: Option<String>,
     /// When the cash went out, as SkyPay sent it (payoutPayout's `payTime`, or the paid
-    /// callback's `dealTime`), and the same instant in ISO 8601.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// callback's `dealTime`), and the same instant when it could be read.
     pub pay_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pay_time_at: Option<String>,
+    pub pay_time_at: Option<DateTime<Utc>>,
     /// When the ledger recorded the payment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub paid_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid_at: Option<Stored>,
     pub paid_channel: Option<u32>,
     /// When the payout was closed (cancelled or failed), and by whom: `payoutQueuePayout` or
     /// `partner-api`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Stored>,
     pub closed_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skypay_code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub skypay_description: Option<String>,
     pub push_attempts: u32,
     /// SPEC 14.3: an attempt's outcome is unknown (SkyPay may have taken it); only
-    /// payoutQueryStatus settles it. See also [`PayoutView::in_doubt_at`].
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// payoutQueryStatus settles it. See also [`Payout::in_doubt_at`].
     pub push_in_doubt: bool,
     /// SPEC 14.3: SkyPay held the push for a reason about us (its code); the payout run pushes
     /// it again.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub push_held: Option<String>,
     /// A push holds the lease until then (epoch seconds); past it, a lease never finished is a
     /// push in doubt.
-    #[serde(skip)]
     pub lease_until: Option<i64>,
     /// SkyPay has reported on this payout (a callback or a query answer is stored).
-    #[serde(skip)]
     pub reported: bool,
     /// When a payoutQueryStatus first did not list it while in doubt (epoch seconds).
-    #[serde(skip)]
     pub unlisted_at: Option<i64>,
-    pub created_at: String,
-    pub instruction: Private<serde_json::Value>,
-    pub events: Vec<EventView>,
-    /// Internal: the canonical instruction, compared by value on a re-post.
-    #[serde(skip)]
-    pub instruction_text: Private<String>,
+    pub created_at: Stored,
+    /// The canonical instruction, compared by value on a re-post.
+    pub instruction: Private<String>,
+    /// One page of its events, by dealTime then payType.
+    pub events: Vec<EventRecord>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EventView {
+/// One callback or query answer stored under a payout.
+#[derive(Clone, Debug)]
+pub struct EventRecord {
     /// `payoutQueuePayout` (a callback) or `payoutQueryStatus` (our query's answer).
     pub source: String,
     pub pay_type: String,
-    /// As SkyPay sent it, and the same instant in ISO 8601 when it could be read.
+    /// As SkyPay sent it, and the same instant when it could be read.
     pub deal_time: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deal_time_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deal_time_at: Option<Stored>,
     pub fail_description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_number: Option<String>,
-    pub received_at: String,
+    pub received_at: Stored,
     pub applied: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub issues: Vec<String>,
 }
 
@@ -234,12 +212,12 @@ impl Ledger {
         let (meta, items, next) = self
             .head_and_page(payout_pk(control_number), PAYOUT_SK, EVENT_PREFIX, page)
             .await?;
-        let events: Vec<EventView> = items.iter().map(|a| event_view(Item(a))).collect();
+        let events: Vec<EventRecord> = items.iter().map(|a| event_record(Item(a))).collect();
         if meta.is_none() && events.is_empty() && page.after.is_none() {
             return Ok(None);
         }
         let view = match &meta {
-            Some(item) => view_of(Item(item), events.clone())?,
+            Some(item) => payout_of(Item(item), events.clone())?,
             None => None,
         };
         let lookup = match view {
@@ -302,9 +280,9 @@ pub struct PayoutPage {
 /// What is stored under a control number.
 #[derive(Clone, Debug)]
 pub enum PayoutLookup {
-    Payout(Box<PayoutView>),
+    Payout(Box<Payout>),
     /// Only callbacks for a number we never registered.
-    Orphan(Vec<EventView>),
+    Orphan(Vec<EventRecord>),
 }
 
 fn or_dash(text: &str) -> &str {
@@ -330,18 +308,18 @@ fn reference_of(item: Item<'_>) -> Option<String> {
         .map(|(_, reference)| reference.to_owned())
 }
 
-fn event_view(item: Item<'_>) -> EventView {
-    EventView {
+fn event_record(item: Item<'_>) -> EventRecord {
+    EventRecord {
         source: item
             .s("source")
             .unwrap_or(EventSource::Callback.as_str())
             .to_owned(),
         pay_type: item.s("payType").unwrap_or_default().to_owned(),
         deal_time: item.s("dealTime").unwrap_or_default().to_owned(),
-        deal_time_at: item.s("dealTimeUtc").map(time::iso_of_stored),
+        deal_time_at: item.s("dealTimeUtc").map(Stored::from),
         fail_description: item.s("failDescription").map(str::to_owned),
         reference_number: item.s("referenceNumber").map(str::to_owned),
-        received_at: time::iso_of_stored(item.s("receivedAt").unwrap_or_default()),
+        received_at: Stored::from(item.s("receivedAt").unwrap_or_default()),
         applied: item.bool("applied").unwrap_or(false),
         issues: item
             .string_list("issues")
@@ -351,7 +329,7 @@ fn event_view(item: Item<'_>) -> EventView {
     }
 }
 
-impl PayoutView {
+impl Payout {
     /// Whether a push holds the lease at `now` (epoch seconds).
     pub fn leased_at(&self, now: i64) -> bool {
         self.lease_until.is_some_and(|until| until >= now)
@@ -365,7 +343,10 @@ impl PayoutView {
 }
 
 /// The payout an item holds, or `None` for an orphan (callbacks only).
-fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutView>, LedgerError> {
+pub(crate) fn payout_of(
+    item: Item<'_>,
+    mut events: Vec<EventRecord>,
+) -> Result<Option<Payout>, LedgerError> {
     let Some(status) = status_of(item) else {
         return Ok(None);
     };
@@ -378,28 +359,25 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
     let expires_at = item.i64("expiresAt").ok_or_else(|| corrupt("expiresAt"))?;
     let expires_at = DateTime::from_timestamp(expires_at, 0).ok_or_else(|| corrupt("expiresAt"))?;
     events.sort_by(|a, b| (&a.deal_time, &a.pay_type).cmp(&(&b.deal_time, &b.pay_type)));
-    let reference_number = reference_of(item);
-    let instruction_text = item.s("instruction").unwrap_or("{}").to_owned();
-    Ok(Some(PayoutView {
+    Ok(Some(Payout {
         control_number: key.clone(),
         status,
-        amount: money(amount),
+        amount,
         withdraw_channel: item
             .u32("withdrawChannel")
             .ok_or_else(|| corrupt("withdrawChannel"))?,
-        expires_at: time::iso_manila(expires_at),
+        expires_at,
         anomaly: anomaly_of(item),
-        reference_number,
+        reference_number: reference_of(item),
         fail_description: item.s("failDescription").map(str::to_owned),
         pay_time: item.s("payTime").map(str::to_owned),
-        pay_time_at: item.s("payTimeUtc").map(time::iso_of_stored).or_else(|| {
-            item.s("payTime")
-                .and_then(SkyPayTime::parse)
-                .map(|t| time::iso_manila(t.utc))
-        }),
-        paid_at: item.s("paidAt").map(time::iso_of_stored),
+        pay_time_at: item
+            .s("payTimeUtc")
+            .and_then(|t| Stored::from(t).instant())
+            .or_else(|| item.s("payTime").and_then(SkyPayTime::parse).map(|t| t.utc)),
+        paid_at: item.s("paidAt").map(Stored::from),
         paid_channel: item.u32("paidChannel"),
-        closed_at: item.s("closedAt").map(time::iso_of_stored),
+        closed_at: item.s("closedAt").map(Stored::from),
         closed_by: item.s("closedBy").map(str::to_owned),
         skypay_code: item
             .s("skypayCode")
@@ -414,11 +392,8 @@ fn view_of(item: Item<'_>, mut events: Vec<EventView>) -> Result<Option<PayoutVi
             .then(|| item.i64("leaseUntil").unwrap_or(0)),
         reported: item.has("lastEventAt"),
         unlisted_at: item.i64("unlistedAt"),
-        created_at: time::iso_of_stored(item.s("createdAt").unwrap_or_default()),
-        instruction: Private(
-            serde_json::from_str(&instruction_text).unwrap_or(serde_json::Value::Null),
-        ),
+        created_at: Stored::from(item.s("createdAt").unwrap_or_default()),
+        instruction: Private(item.s("instruction").unwrap_or("{}").to_owned()),
         events,
-        instruction_text: Private(instruction_text),
     }))
 }

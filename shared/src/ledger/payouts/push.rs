@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 
 use super::{
-    PAYOUT_SK, PayoutStatus, PayoutView, UNPAID_RETENTION_DAYS, payout_key, payout_pk, view_of,
+    PAYOUT_SK, Payout, PayoutStatus, UNPAID_RETENTION_DAYS, payout_key, payout_of, payout_pk,
 };
 use crate::ledger::conditional::{Conditional, Returns, conditional};
 use crate::ledger::expr::bind;
@@ -48,7 +48,7 @@ pub struct NewPayout {
 pub enum CreateOutcome {
     Created,
     /// The control number is taken. The view is `None` when only orphan callbacks hold it.
-    Exists(Option<Box<PayoutView>>),
+    Exists(Option<Box<Payout>>),
 }
 
 /// Whether a push's outcome was recorded.
@@ -74,7 +74,7 @@ pub enum LeaseOutcome {
     Acquired { attempts: u32, earlier_doubt: bool },
     /// The payout is not PENDING, holds a different instruction, is in doubt, held (for the
     /// loan system), reported on by SkyPay, or another push is in flight.
-    Refused(Option<Box<PayoutView>>),
+    Refused(Option<Box<Payout>>),
 }
 
 /// Who asks to push a PENDING payout again (SPEC 14.3).
@@ -213,7 +213,7 @@ impl Ledger {
         Ok(match conditional("PutItem", result)? {
             Conditional::Written(_) => CreateOutcome::Created,
             Conditional::Refused(old) => CreateOutcome::Exists(match old {
-                Some(old) => view_of(Item(&old), Vec::new())?.map(Box::new),
+                Some(old) => payout_of(Item(&old), Vec::new())?.map(Box::new),
                 None => None,
             }),
         })
@@ -283,7 +283,7 @@ impl Ledger {
                 }
             }
             Conditional::Refused(old) => LeaseOutcome::Refused(match old {
-                Some(old) => view_of(Item(&old), Vec::new())?.map(Box::new),
+                Some(old) => payout_of(Item(&old), Vec::new())?.map(Box::new),
                 None => None,
             }),
         })

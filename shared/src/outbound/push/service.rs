@@ -6,8 +6,8 @@ use std::sync::Arc;
 use super::Instruction;
 use crate::config::Config;
 use crate::ledger::{
-    CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, PayoutStatus, PayoutView,
-    PushOutcome, PushPolicy, PushRecord, WriteContext,
+    CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, Payout, PayoutStatus, PushOutcome,
+    PushPolicy, PushRecord, WriteContext,
 };
 use crate::metrics::Emf;
 use crate::outbound::client::{Answer, ClientError, SkyPayClient};
@@ -37,7 +37,7 @@ pub enum Submitted {
     /// The same instruction again for a payout that is not pushed again (SPEC 14.1: no longer
     /// PENDING, or in doubt, or held): the payout as it stands, 200; in Lambda, an SQS
     /// redelivery of work already done, acknowledged.
-    Existing(Box<PayoutView>),
+    Existing(Box<Payout>),
 }
 
 /// A payout this call registered or pushed, and the status our own conditional writes left it
@@ -151,7 +151,7 @@ impl PayoutQueue {
                 retry: false,
                 held: false,
             })),
-            CreateOutcome::Exists(Some(existing)) if *existing.instruction_text == canonical => {
+            CreateOutcome::Exists(Some(existing)) if *existing.instruction == canonical => {
                 self.resubmit(&instruction, existing, policy, &ctx).await
             }
             // Taken by another payout, or by orphan callbacks (SPEC 12.13).
@@ -166,7 +166,7 @@ impl PayoutQueue {
     async fn resubmit(
         &self,
         instruction: &Instruction,
-        existing: Box<PayoutView>,
+        existing: Box<Payout>,
         policy: PushPolicy,
         ctx: &WriteContext,
     ) -> Result<Submitted, SubmitError> {

@@ -511,7 +511,7 @@ impl Reconciler {
         let submitted = inner
             .queue
             .submit(
-                view.instruction_text.as_bytes(),
+                view.instruction.as_bytes(),
                 PushPolicy::PayoutRun,
                 request_id,
             )
