@@ -51,6 +51,18 @@ RECONCILED = "SKY0100000088"  # written directly, as an open pushed payout
 ENCRYPTION_KEY = "SkyPay-Partner-Secret"
 
 
+def json_lines(output):
+    """The JSON objects among a function's output lines (the runtime adds lines of its own)."""
+    found = []
+    for line in output.splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
 def decrypt(text):
     """SkyPay's AES layer (AES-128-ECB, PKCS#7, Base64), by Python's cryptography."""
     return fakes.decrypt(fakes.aes_key(ENCRYPTION_KEY), text)
@@ -525,7 +537,8 @@ def main():
                      reconciled.get("status") == "PAID" and sources == ["payoutQueryStatus"],
                      f"{reconciled}")
         output = rie.output()
-        emf = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+        emf = [line for line in json_lines(output)
+               if line.get("message") == "payout reconcile run" and "_aws" in line]
         checks.check("payout-reconcile: its log line is CloudWatch EMF with the balance",
                      len(emf) == 1 and emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "SkyPayGateway"
                      and emf[0].get("SkyPayBalance") == 726718,

@@ -23,14 +23,7 @@ const EVENT_KEY: &str = "SkyPay-Partner-Secret";
 
 /// The request body an API Gateway event carries, from `events/` (or `events/encrypted/`).
 fn body_of(folder: &str, action: Action) -> Result<Vec<u8>, String> {
-    let name = match action {
-        Action::PayoutInquiry => "payout-inquiry",
-        Action::PayoutPayout => "payout-payout",
-        Action::CollectionInquiry => "collection-inquiry",
-        Action::CollectionCollect => "collection-collect",
-        Action::PayoutQueuePayout => "payout-queue-payout",
-        Action::FinanceNotification => "finance-notification",
-    };
+    let name = action.function();
     let path = format!(
         "{}/../events/{folder}{name}.json",
         env!("CARGO_MANIFEST_DIR")
@@ -101,23 +94,34 @@ fn handler(c: &mut Criterion) {
     }
 }
 
-/// What the metrics in each call's log line cost (the `_aws` member): built from the general
-/// EMF serialiser, and as the gateway builds it (the constant part serialised once).
-fn call_line_metrics(c: &mut Criterion) {
-    use skypay::metrics;
-    c.bench_function("emf_metadata_general", |b| {
-        b.iter(|| {
-            metrics::metadata(
-                &metrics::CALL_DIMENSIONS,
-                &metrics::CALL_METRICS,
-                chrono::Utc::now(),
-            )
-        })
-    });
-    c.bench_function("emf_metadata_call", |b| {
-        b.iter(|| metrics::call_metadata(chrono::Utc::now()))
+/// One call's log line, metrics included, written by the subscriber the functions install
+/// (to a sink): what the line costs each call.
+fn call_line(c: &mut Criterion) {
+    use tracing_subscriber::prelude::*;
+    let subscriber = tracing_subscriber::registry().with(skypay::telemetry::layer(std::io::sink));
+    tracing::subscriber::with_default(subscriber, || {
+        let call = skypay::Call {
+            body: b"{}",
+            source_ip: None,
+            request_id: "bench-request",
+        };
+        let mut log = CallLog::default();
+        log.subject("SKY0112345678");
+        let outcome = Ok(Accepted::plain("paid"));
+        c.bench_function("call_line", |b| {
+            b.iter(|| {
+                skypay::inbound::gateway::log_line(
+                    Action::PayoutPayout,
+                    call,
+                    &log,
+                    skypay::ResponseCode::Success,
+                    &outcome,
+                    std::time::Instant::now(),
+                )
+            })
+        });
     });
 }
 
-criterion_group!(benches, handler, call_line_metrics);
+criterion_group!(benches, handler, call_line);
 criterion_main!(benches);

@@ -3,13 +3,13 @@
 //!
 //! One line is one JSON object: the `_aws` member names the namespace, the dimension set and
 //! each metric (with its unit); the dimension values and metric values are members of the same
-//! object; any other member is a property, searchable in Logs Insights. Values are written from
-//! their exact decimal text (money never passes through a float).
+//! object; any other member is a property, searchable in Logs Insights. Every such line is a
+//! `tracing` event naming its [`MetricSet`]; the one log formatter (`crate::telemetry`) writes
+//! it, so `RUST_LOG` and the tests' capture see every metric line. Values are written from their
+//! exact decimal text (money never passes through a float).
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 /// Every metric the gateway publishes is in this namespace.
 pub const NAMESPACE: &str = "SkyPayGateway";
@@ -25,12 +25,106 @@ pub enum Unit {
     None,
 }
 
-/// One EMF document.
-#[derive(Clone, Debug)]
-pub struct Emf {
-    service: &'static str,
-    metrics: Vec<(&'static str, Unit, String)>,
-    properties: Map<String, Value>,
+/// The metrics one kind of line carries: its dimension sets and its metrics, with their
+/// units. A line names its set in the field [`EMF_FIELD`] (`_emf = metrics::CALL.name`); its
+/// dimension values and metric values are fields of the same event, and the log formatter
+/// (`crate::telemetry`) writes the `_aws` member from the set, for the metrics the line has.
+#[derive(Debug)]
+pub struct MetricSet {
+    pub name: &'static str,
+    pub dimensions: &'static [&'static [&'static str]],
+    pub metrics: &'static [(&'static str, Unit)],
+}
+
+/// The field that names a line's [`MetricSet`].
+pub const EMF_FIELD: &str = "_emf";
+
+/// The dimension of every set but the calls': which function published it.
+const BY_SERVICE: &[&[&str]] = &[&[DIMENSION]];
+
+/// A SkyPay call's one line (the gateway).
+pub const CALL: MetricSet = MetricSet {
+    name: "call",
+    dimensions: &CALL_DIMENSIONS,
+    metrics: &CALL_METRICS,
+};
+
+/// payout-reconcile's payout run: what it saw and did, and SkyPay's balance.
+pub const PAYOUT_RUN: MetricSet = MetricSet {
+    name: "payout-run",
+    dimensions: BY_SERVICE,
+    metrics: &[
+        ("OpenPushedPayouts", Unit::Count),
+        ("ReconcileQueries", Unit::Count),
+        ("ReconcileChanges", Unit::Count),
+        ("ReconcileRepushes", Unit::Count),
+        ("PushesHeld", Unit::Count),
+        ("PushesInDoubt", Unit::Count),
+        ("RepushesRefused", Unit::Count),
+        ("anomalies", Unit::Count),
+        ("ReconcileDeferred", Unit::Count),
+        ("ReconcileFailures", Unit::Count),
+        ("SkyPayBalance", Unit::None),
+    ],
+};
+
+/// payout-reconcile's daily run: the differences found, or the run's failure.
+pub const DAILY_RUN: MetricSet = MetricSet {
+    name: "daily-run",
+    dimensions: BY_SERVICE,
+    metrics: &[
+        ("ReconciliationDifferences", Unit::Count),
+        ("ReconcileFailures", Unit::Count),
+    ],
+};
+
+/// payout-queue: an instruction acknowledged without a payout.
+pub const PAYOUT_QUEUE: MetricSet = MetricSet {
+    name: "payout-queue",
+    dimensions: BY_SERVICE,
+    metrics: &[("InvalidInstructions", Unit::Count)],
+};
+
+/// ledger-events: the events sent, and the anomalies among them.
+pub const LEDGER_EVENTS: MetricSet = MetricSet {
+    name: "ledger-events",
+    dimensions: BY_SERVICE,
+    metrics: &[("events", Unit::Count), ("anomalies", Unit::Count)],
+};
+
+/// Every set, by name.
+pub const SETS: [&MetricSet; 5] = [
+    &CALL,
+    &PAYOUT_RUN,
+    &DAILY_RUN,
+    &PAYOUT_QUEUE,
+    &LEDGER_EVENTS,
+];
+
+/// The set a line names.
+pub fn set(name: &str) -> Option<&'static MetricSet> {
+    SETS.into_iter().find(|set| set.name == name)
+}
+
+/// The `_aws` member of a line of `set` at `now` that carries the metrics `present` accepts.
+pub fn metadata(
+    set: &MetricSet,
+    present: impl Fn(&str) -> bool,
+    now: DateTime<Utc>,
+) -> Metadata<'static> {
+    Metadata {
+        timestamp: now.timestamp_millis(),
+        cloud_watch_metrics: [MetricDirective {
+            namespace: NAMESPACE,
+            dimensions: set.dimensions,
+            metrics: set
+                .metrics
+                .iter()
+                .filter(|(name, _)| present(name))
+                .map(|(name, unit)| MetricDefinition { name, unit: *unit })
+                .collect(),
+        }],
+    }
 }
 
 #[derive(Serialize)]
@@ -48,128 +142,12 @@ struct MetricDefinition<'a> {
     unit: Unit,
 }
 
+/// An EMF line's `_aws` member.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Metadata<'a> {
+pub struct Metadata<'a> {
     timestamp: i64,
     cloud_watch_metrics: [MetricDirective<'a>; 1],
-}
-
-impl Emf {
-    pub fn new(service: &'static str) -> Emf {
-        Emf {
-            service,
-            metrics: Vec::new(),
-            properties: Map::new(),
-        }
-    }
-
-    pub fn count(mut self, name: &'static str, value: u64) -> Emf {
-        self.metrics.push((name, Unit::Count, value.to_string()));
-        self
-    }
-
-    pub fn milliseconds(mut self, name: &'static str, value: u64) -> Emf {
-        self.metrics
-            .push((name, Unit::Milliseconds, value.to_string()));
-        self
-    }
-
-    /// An amount of money, in pesos.
-    pub fn amount(mut self, name: &'static str, value: Decimal) -> Emf {
-        self.metrics
-            .push((name, Unit::None, value.normalize().to_string()));
-        self
-    }
-
-    /// A member that is not a metric (a message, a request id, counts for the log reader).
-    pub fn property(mut self, name: &str, value: impl Into<Value>) -> Emf {
-        self.properties.insert(name.to_owned(), value.into());
-        self
-    }
-
-    /// The document as one line.
-    pub fn line(&self, now: DateTime<Utc>) -> String {
-        let definitions: Vec<(&str, Unit)> = self
-            .metrics
-            .iter()
-            .map(|(name, unit, _)| (*name, *unit))
-            .collect();
-        // Metric values are written as raw JSON numbers (integers and decimals only); the
-        // rest goes through serde_json. The dimension and the metrics win over a property of
-        // the same name.
-        let mut members: Vec<(String, String)> = vec![
-            (
-                "_aws".to_owned(),
-                metadata(&[&[DIMENSION]], &definitions, now),
-            ),
-            (
-                DIMENSION.to_owned(),
-                Value::String(self.service.to_owned()).to_string(),
-            ),
-        ];
-        for (name, _, value) in &self.metrics {
-            members.push(((*name).to_owned(), value.clone()));
-        }
-        for (name, value) in &self.properties {
-            if !members.iter().any(|(m, _)| m == name) {
-                members.push((name.clone(), value.to_string()));
-            }
-        }
-        let mut text = String::from("{");
-        for (i, (name, raw)) in members.iter().enumerate() {
-            if i > 0 {
-                text.push(',');
-            }
-            text.push_str(&Value::String(name.clone()).to_string());
-            text.push(':');
-            text.push_str(raw);
-        }
-        text.push('}');
-        text
-    }
-}
-
-/// The `_aws` member alone (as JSON text), for a line whose own members carry the dimension
-/// values and the metric values: each name in `dimension_sets` and in `metrics` must be a
-/// member of the same line. The gateway's one line per call is such a line (its `action`,
-/// `responseCode` and `latencyUs` are dimensions and a metric, see [`CALL_DIMENSIONS`]).
-pub fn metadata(
-    dimension_sets: &[&[&str]],
-    metrics: &[(&str, Unit)],
-    now: DateTime<Utc>,
-) -> String {
-    let metadata = Metadata {
-        timestamp: now.timestamp_millis(),
-        cloud_watch_metrics: [MetricDirective {
-            namespace: NAMESPACE,
-            dimensions: dimension_sets,
-            metrics: metrics
-                .iter()
-                .map(|(name, unit)| MetricDefinition { name, unit: *unit })
-                .collect(),
-        }],
-    };
-    serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// The `_aws` member of a SkyPay call's line: [`metadata`] for [`CALL_DIMENSIONS`] and
-/// [`CALL_METRICS`], with its constant part serialised once per process, so a call pays only
-/// for writing its timestamp.
-pub fn call_metadata(now: DateTime<Utc>) -> String {
-    static DIRECTIVES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        let full = metadata(&CALL_DIMENSIONS, &CALL_METRICS, DateTime::UNIX_EPOCH);
-        // `{"Timestamp":0,"CloudWatchMetrics":[...]}` -> `[...]`
-        full.split_once(r#""CloudWatchMetrics":"#)
-            .and_then(|(_, rest)| rest.strip_suffix('}'))
-            .unwrap_or("[]")
-            .to_owned()
-    });
-    format!(
-        r#"{{"Timestamp":{},"CloudWatchMetrics":{}}}"#,
-        now.timestamp_millis(),
-        *DIRECTIVES
-    )
 }
 
 /// The dimensions of the per-call metrics: by endpoint, by endpoint and response code, and
@@ -195,48 +173,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_call_metadata_is_the_general_one_for_the_call_metrics() {
-        for now in [
-            DateTime::from_timestamp(1_764_547_200, 123_000_000).unwrap(),
-            DateTime::from_timestamp(0, 0).unwrap(),
-        ] {
-            assert_eq!(
-                call_metadata(now),
-                metadata(&CALL_DIMENSIONS, &CALL_METRICS, now)
-            );
+    fn sets_have_distinct_names_and_metrics_once() {
+        for (i, one) in SETS.iter().enumerate() {
+            assert_eq!(set(one.name).map(|s| s.name), Some(one.name));
+            assert!(SETS[..i].iter().all(|other| other.name != one.name));
+            for (j, (name, _)) in one.metrics.iter().enumerate() {
+                assert!(
+                    one.metrics[..j].iter().all(|(other, _)| other != name),
+                    "{name}"
+                );
+            }
         }
-        let parsed: Value = serde_json::from_str(&call_metadata(Utc::now())).unwrap();
-        assert_eq!(
-            parsed["CloudWatchMetrics"][0]["Metrics"][1]["Name"],
-            "latencyUs"
-        );
     }
 
     #[test]
-    fn a_line_is_one_valid_emf_document() {
-        let line = Emf::new("payout-reconcile")
-            .amount("SkyPayBalance", Decimal::new(72_671_800, 2))
-            .count("OpenPushedPayouts", 12)
-            .property("message", "reconcile run")
-            .line(DateTime::from_timestamp(1_764_547_200, 0).unwrap());
-        assert!(!line.contains('\n'));
-        let doc: Value = serde_json::from_str(&line).unwrap();
-        let aws = &doc["_aws"];
-        assert_eq!(aws["Timestamp"], 1_764_547_200_000_i64);
-        let directive = &aws["CloudWatchMetrics"][0];
+    fn metadata_names_only_the_metrics_present() {
+        let now = DateTime::from_timestamp(1_764_547_200, 0).unwrap();
+        let doc =
+            serde_json::to_value(metadata(&PAYOUT_RUN, |m| m == "SkyPayBalance", now)).unwrap();
+        assert_eq!(doc["Timestamp"], 1_764_547_200_000_i64);
+        let directive = &doc["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], NAMESPACE);
         assert_eq!(directive["Dimensions"], serde_json::json!([["Service"]]));
         assert_eq!(
             directive["Metrics"],
-            serde_json::json!([
-                {"Name": "SkyPayBalance", "Unit": "None"},
-                {"Name": "OpenPushedPayouts", "Unit": "Count"},
-            ])
+            serde_json::json!([{"Name": "SkyPayBalance", "Unit": "None"}])
         );
-        // Every dimension and metric named is a member of the root, metrics as numbers.
-        assert_eq!(doc["Service"], "payout-reconcile");
-        assert!(line.contains(r#""SkyPayBalance":726718"#), "{line}");
-        assert!(doc["OpenPushedPayouts"].is_u64());
-        assert_eq!(doc["message"], "reconcile run");
     }
 }

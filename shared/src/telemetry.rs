@@ -4,12 +4,17 @@
 //!
 //! The lines are tracing-subscriber's `fmt` layer with one event format of ours, [`JsonLine`]:
 //! the event's fields flattened into one JSON object beside `timestamp`, `level` and
-//! `message`, as the `json` format writes them, except that a field named `_aws` holding JSON
-//! text is written as that JSON. That is how one line per call is also a CloudWatch Embedded
-//! Metric Format document (`crate::metrics::metadata`), with no second line and no API call.
+//! `message`, as the `json` format writes them. An event that names a metric set in its `_emf`
+//! field (`crate::metrics::MetricSet`) is also a CloudWatch Embedded Metric Format document: the
+//! formatter writes its `_aws` member from the set, for the set's metrics the event carries,
+//! and writes those metrics as JSON numbers (a decimal from its exact text). That is how one
+//! line per call is also its metrics, with no second line and no API call, and how every metric
+//! line of every function is written: by this one formatter.
 
 use std::fmt;
 
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
@@ -20,11 +25,10 @@ use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter}
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::metrics::{self, MetricSet};
+
 const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=error,\
 aws_smithy_runtime_api=error,aws_sdk_dynamodb=error,hyper=warn,dynoxide=error";
-
-/// The field whose JSON text becomes the line's `_aws` member (EMF metadata).
-pub const EMF_FIELD: &str = "_aws";
 
 /// Installs the JSON subscriber once. Calling it again is harmless. `RUST_LOG` takes
 /// `level` or `target=level` directives (no regular expressions: the filter stays small).
@@ -66,22 +70,69 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut members = Fields(Map::new());
+        let now = chrono::Utc::now();
+        let mut members = Fields::default();
         members.0.insert(
             "timestamp".to_owned(),
-            Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            Value::String(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
         );
         members.0.insert(
             "level".to_owned(),
             Value::String(event.metadata().level().as_str().to_owned()),
         );
         event.record(&mut members);
-        let text = serde_json::to_string(&members.0).map_err(|_| fmt::Error)?;
+        let mut exact = Vec::new();
+        if let Some(set) = members.1 {
+            exact = members.metric_values(set);
+            let present = |name: &str| {
+                members.0.get(name).is_some_and(Value::is_number)
+                    || exact.iter().any(|(n, _)| n == name)
+            };
+            let aws = serde_json::to_value(metrics::metadata(set, present, now))
+                .map_err(|_| fmt::Error)?;
+            members.0.insert("_aws".to_owned(), aws);
+        }
+        let mut text = Vec::new();
+        let mut out = serde_json::Serializer::new(&mut text);
+        let mut map = out
+            .serialize_map(Some(members.0.len() + exact.len()))
+            .map_err(|_| fmt::Error)?;
+        for (name, value) in &members.0 {
+            map.serialize_entry(name, value).map_err(|_| fmt::Error)?;
+        }
+        for (name, raw) in &exact {
+            map.serialize_entry(name, raw).map_err(|_| fmt::Error)?;
+        }
+        SerializeMap::end(map).map_err(|_| fmt::Error)?;
+        let text = String::from_utf8(text).map_err(|_| fmt::Error)?;
         writeln!(writer, "{text}")
     }
 }
 
-struct Fields(Map<String, Value>);
+/// An event's members, and the metric set it names.
+#[derive(Default)]
+struct Fields(Map<String, Value>, Option<&'static MetricSet>);
+
+impl Fields {
+    /// The set's metrics that arrived as decimal text (an amount, recorded with `%`): taken out
+    /// of the members, to be written as JSON numbers from that exact text.
+    fn metric_values(&mut self, set: &MetricSet) -> Vec<(String, Box<RawValue>)> {
+        let mut exact = Vec::new();
+        for (name, _) in set.metrics {
+            let Some(Value::String(text)) = self.0.get(*name) else {
+                continue;
+            };
+            if text.parse::<rust_decimal::Decimal>().is_err() {
+                continue;
+            }
+            if let Ok(raw) = RawValue::from_string(text.clone()) {
+                self.0.remove(*name);
+                exact.push(((*name).to_owned(), raw));
+            }
+        }
+        exact
+    }
+}
 
 impl Fields {
     fn put(&mut self, field: &Field, value: Value) {
@@ -91,10 +142,8 @@ impl Fields {
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == EMF_FIELD
-            && let Ok(object @ Value::Object(_)) = serde_json::from_str::<Value>(value)
-        {
-            self.put(field, object);
+        if field.name() == metrics::EMF_FIELD {
+            self.1 = metrics::set(value);
             return;
         }
         self.put(field, Value::String(value.to_owned()));

@@ -437,6 +437,54 @@ fn sim_payout(n: &str, amount: i64, paid: bool) -> SimPayout {
 }
 
 /// Each class of difference, and a day with none.
+/// The runs' metric lines go through the one log formatter (so `RUST_LOG` and a capture see
+/// them): valid EMF, the balance written as its exact decimal, a failed run at ERROR with
+/// `ReconcileFailures` 1, and a metric the line does not carry (no balance read) not named.
+#[tokio::test]
+async fn the_runs_metric_lines_are_emf_through_the_subscriber() {
+    let rig = Rig::start().await;
+    let n = number(810);
+    rig.push(&n).await;
+    rig.skypay_says(&n, SimStatus::Completed, false);
+    rig.clock_after(301);
+    rig.sim.set_balance(Decimal::new(72_671_805, 2));
+    let captured = Captured::default();
+    {
+        let _guard = captured.install();
+        rig.sim.script([Fault::Http(503)]);
+        rig.reconciler.run_payouts("test").await.unwrap_err();
+        rig.clock.advance(chrono::Duration::minutes(31));
+        rig.run().await;
+    }
+    let text = String::from_utf8(captured.bytes()).unwrap();
+    assert!(text.contains(r#""SkyPayBalance":726718.05"#), "{text}");
+    let runs: Vec<_> = captured
+        .lines()
+        .into_iter()
+        .filter(|l| l["message"] == "payout reconcile run")
+        .collect();
+    assert_eq!(runs.len(), 2, "{text}");
+    for line in &runs {
+        assert_valid_emf(line);
+        assert_eq!(line["Service"], "payout-reconcile");
+        assert!(line.get("_emf").is_none(), "{line}");
+    }
+    let (failed, done) = (&runs[0], &runs[1]);
+    assert_eq!(failed["level"], "ERROR");
+    assert_eq!(failed["ReconcileFailures"], 1);
+    let named = |line: &serde_json::Value, metric: &str| {
+        line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["Name"] == metric)
+    };
+    assert!(!named(failed, "SkyPayBalance"), "{failed}");
+    assert_eq!(done["level"], "INFO");
+    assert_eq!(done["ReconcileChanges"], 1);
+    assert!(named(done, "SkyPayBalance") && named(done, "ReconcileChanges"));
+}
+
 #[tokio::test]
 async fn the_daily_reports_find_every_class_of_difference() {
     let rig = Rig::start().await;

@@ -187,16 +187,8 @@ pub async fn handle(
         .iter()
         .filter(|(_, e)| e.detail_type == changes::PAYOUT_ANOMALY)
         .count();
-    let emf = skypay::metrics::metadata(
-        &[&[skypay::metrics::DIMENSION]],
-        &[
-            ("events", skypay::metrics::Unit::Count),
-            ("anomalies", skypay::metrics::Unit::Count),
-        ],
-        chrono::Utc::now(),
-    );
     tracing::info!(
-        _aws = emf.as_str(),
+        _emf = skypay::metrics::LEDGER_EVENTS.name,
         Service = SERVICE,
         records = records.len(),
         events = all.len(),

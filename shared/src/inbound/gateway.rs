@@ -267,8 +267,9 @@ fn elapsed_us(started: Instant) -> u64 {
 }
 
 /// The call's one JSON log line: action, number, responseCode, latency, request id. Never the
-/// key, never a full phone (actions mask what they add).
-fn log_line(
+/// key, never a full phone (actions mask what they add). Public for the handler bench, which
+/// times it through the functions' own subscriber.
+pub fn log_line(
     action: Action,
     call: Call<'_>,
     log: &CallLog,
@@ -289,8 +290,7 @@ fn log_line(
     macro_rules! call_line {
         ($level:ident, $($rest:tt)+) => {
             tracing::$level!(
-                // Built only when the line is written (tracing evaluates fields then).
-                _aws = metrics::call_metadata(Utc::now()).as_str(),
+                _emf = metrics::CALL.name,
                 api = metrics::CALL_API,
                 action = action.name(),
                 number = subject,

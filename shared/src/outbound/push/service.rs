@@ -9,7 +9,7 @@ use crate::ledger::{
     CreateOutcome, LeaseOutcome, Ledger, LedgerError, NewPayout, Payout, PayoutStatus, PushOutcome,
     PushPolicy, PushRecord, WriteContext,
 };
-use crate::metrics::Emf;
+use crate::metrics;
 use crate::outbound::client::{Answer, ClientError, SkyPayClient};
 use crate::protocol::mask::Private;
 use crate::protocol::rules::ControlNumber;
@@ -344,18 +344,13 @@ impl PayoutQueue {
                 true
             }
             Err(e) => {
-                println!(
-                    "{}",
-                    Emf::new(SERVICE)
-                        .count("InvalidInstructions", 1)
-                        .property(
-                            "message",
-                            "instruction refused: acknowledged without a payout"
-                        )
-                        .property("level", "ERROR")
-                        .property("messageId", message_id)
-                        .property("error", e.to_string())
-                        .line(chrono::Utc::now())
+                tracing::error!(
+                    _emf = metrics::PAYOUT_QUEUE.name,
+                    Service = SERVICE,
+                    InvalidInstructions = 1_u64,
+                    messageId = message_id,
+                    error = %e,
+                    "instruction refused: acknowledged without a payout"
                 );
                 false
             }

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::Value;
@@ -42,7 +42,7 @@ use crate::ledger::{
     EventEffect, Gate, Ledger, LedgerError, OpenPush, PayoutLookup, PayoutStatus, PushPolicy,
     QueryHistory, ReconciliationView, Settlement, StoredDifference, WriteContext,
 };
-use crate::metrics::Emf;
+use crate::metrics;
 use crate::outbound::api::{self, AnswerError, Report, ReportRow};
 use crate::outbound::client::SkyPayClient;
 use crate::outbound::push::{PayoutQueue, SubmitError, Submitted};
@@ -290,7 +290,7 @@ impl Reconciler {
             (Ok(()), Ok(false)) => Some("the run outlived its gate".to_owned()),
             (Ok(()), Ok(true)) => None,
         };
-        self.log_payout_run(&report, error.as_deref(), request_id, now);
+        self.log_payout_run(&report, error.as_deref(), request_id);
         match error {
             None => Ok(report),
             Some(error) => Err(RunFailure { run: report, error }),
@@ -544,36 +544,46 @@ impl Reconciler {
         Ok(())
     }
 
-    fn log_payout_run(
-        &self,
-        report: &PayoutRun,
-        error: Option<&str>,
-        request_id: &str,
-        now: DateTime<Utc>,
-    ) {
+    fn log_payout_run(&self, report: &PayoutRun, error: Option<&str>, request_id: &str) {
         let changed: u64 = report.applied.values().sum();
-        let mut line = Emf::new(SERVICE)
-            .count("OpenPushedPayouts", report.open)
-            .count("ReconcileQueries", report.queries)
-            .count("ReconcileChanges", changed)
-            .count("ReconcileRepushes", report.repushed)
-            .count("PushesHeld", report.held)
-            .count("PushesInDoubt", report.in_doubt)
-            .count("RepushesRefused", report.repush_refused)
-            .count("anomalies", report.anomalies)
-            .count("ReconcileDeferred", report.deferred)
-            .count("ReconcileFailures", u64::from(error.is_some()))
-            .property("message", "payout reconcile run")
-            .property("level", if error.is_some() { "ERROR" } else { "INFO" })
-            .property("requestId", request_id)
-            .property("run", serde_json::to_value(report).unwrap_or(Value::Null));
-        if let Some(balance) = report.balance {
-            line = line.amount("SkyPayBalance", balance);
+        let balance = report.balance.map(tracing::field::display);
+        macro_rules! run_line {
+            ($level:ident, $message:literal) => {
+                tracing::$level!(
+                    _emf = metrics::PAYOUT_RUN.name,
+                    Service = SERVICE,
+                    OpenPushedPayouts = report.open,
+                    ReconcileQueries = report.queries,
+                    ReconcileChanges = changed,
+                    ReconcileRepushes = report.repushed,
+                    PushesHeld = report.held,
+                    PushesInDoubt = report.in_doubt,
+                    RepushesRefused = report.repush_refused,
+                    anomalies = report.anomalies,
+                    ReconcileDeferred = report.deferred,
+                    ReconcileFailures = u64::from(error.is_some()),
+                    SkyPayBalance = balance,
+                    requestId = request_id,
+                    run = report.run,
+                    busyUntil = report.busy_until.as_deref(),
+                    due = report.due,
+                    applied = ?report.applied,
+                    unchanged = report.unchanged,
+                    unlisted = report.unlisted,
+                    settled = report.settled,
+                    doubtsCleared = report.doubts_cleared,
+                    leaseHeld = report.lease_held,
+                    waitedSeconds = report.waited_seconds,
+                    error,
+                    $message
+                )
+            };
         }
-        if let Some(error) = error {
-            line = line.property("error", error);
+        if error.is_some() {
+            run_line!(error, "payout reconcile run");
+        } else {
+            run_line!(info, "payout reconcile run");
         }
-        println!("{}", line.line(now));
     }
 
     /// All pages of one day's report.
@@ -605,16 +615,14 @@ impl Reconciler {
         let date = day.format("%Y-%m-%d").to_string();
         let failed = |e: &dyn std::fmt::Display| {
             let error = e.to_string();
-            println!(
-                "{}",
-                Emf::new(SERVICE)
-                    .count("ReconcileFailures", 1)
-                    .property("message", "daily reconciliation failed")
-                    .property("level", "ERROR")
-                    .property("date", date.as_str())
-                    .property("requestId", request_id)
-                    .property("error", error.as_str())
-                    .line(self.inner.clock.now())
+            tracing::error!(
+                _emf = metrics::DAILY_RUN.name,
+                Service = SERVICE,
+                ReconcileFailures = 1_u64,
+                date = date.as_str(),
+                requestId = request_id,
+                error = error.as_str(),
+                "daily reconciliation failed"
             );
             RunFailure {
                 run: date.clone(),
@@ -671,22 +679,25 @@ impl Reconciler {
                 "reconciliation difference"
             );
         }
-        let mut line = Emf::new(SERVICE)
-            .count("ReconciliationDifferences", view.differences.len() as u64)
-            .property("message", "daily reconciliation")
-            .property("level", "INFO")
-            .property("date", date.as_str())
-            .property("runId", view.run_id.as_str())
-            .property("requestId", request_id)
-            .property("skypayPayouts", view.skypay_payouts)
-            .property("skypayCollections", view.skypay_collections)
-            .property("ledgerPayouts", view.ledger_payouts)
-            .property("ledgerCollections", view.ledger_collections);
-        for kind in DifferenceKind::ALL {
-            let n = differences.iter().filter(|d| d.kind == kind).count();
-            line = line.property(kind.as_str(), n);
-        }
-        println!("{}", line.line(now));
+        let of_kind = |kind: DifferenceKind| differences.iter().filter(|d| d.kind == kind).count();
+        tracing::info!(
+            _emf = metrics::DAILY_RUN.name,
+            Service = SERVICE,
+            ReconciliationDifferences = view.differences.len() as u64,
+            date = date.as_str(),
+            runId = view.run_id.as_str(),
+            requestId = request_id,
+            skypayPayouts = view.skypay_payouts,
+            skypayCollections = view.skypay_collections,
+            ledgerPayouts = view.ledger_payouts,
+            ledgerCollections = view.ledger_collections,
+            paidAtSkyPayNotInLedger = of_kind(DifferenceKind::PaidAtSkyPayNotInLedger),
+            paidInLedgerNotAtSkyPay = of_kind(DifferenceKind::PaidInLedgerNotAtSkyPay),
+            amountDiffers = of_kind(DifferenceKind::AmountDiffers),
+            collectionNotInLedger = of_kind(DifferenceKind::CollectionNotInLedger),
+            collectionNotAtSkyPay = of_kind(DifferenceKind::CollectionNotAtSkyPay),
+            "daily reconciliation"
+        );
         Ok(view)
     }
 
