@@ -668,36 +668,7 @@ impl Reconciler {
             .save_reconciliation(&view)
             .await
             .map_err(|e| failed(&e))?;
-        for d in &view.differences {
-            tracing::warn!(
-                date = date.as_str(),
-                difference = d.kind.as_str(),
-                number = d.number.as_str(),
-                skypayAmount = d.skypay_amount.as_deref().unwrap_or(""),
-                ledgerAmount = d.ledger_amount.as_deref().unwrap_or(""),
-                ledgerStatus = d.ledger_status.as_deref().unwrap_or(""),
-                "reconciliation difference"
-            );
-        }
-        let of_kind = |kind: DifferenceKind| differences.iter().filter(|d| d.kind == kind).count();
-        tracing::info!(
-            _emf = metrics::DAILY_RUN.name,
-            Service = SERVICE,
-            ReconciliationDifferences = view.differences.len() as u64,
-            date = date.as_str(),
-            runId = view.run_id.as_str(),
-            requestId = request_id,
-            skypayPayouts = view.skypay_payouts,
-            skypayCollections = view.skypay_collections,
-            ledgerPayouts = view.ledger_payouts,
-            ledgerCollections = view.ledger_collections,
-            paidAtSkyPayNotInLedger = of_kind(DifferenceKind::PaidAtSkyPayNotInLedger),
-            paidInLedgerNotAtSkyPay = of_kind(DifferenceKind::PaidInLedgerNotAtSkyPay),
-            amountDiffers = of_kind(DifferenceKind::AmountDiffers),
-            collectionNotInLedger = of_kind(DifferenceKind::CollectionNotInLedger),
-            collectionNotAtSkyPay = of_kind(DifferenceKind::CollectionNotAtSkyPay),
-            "daily reconciliation"
-        );
+        log_daily(&view, request_id);
         Ok(view)
     }
 
@@ -725,6 +696,45 @@ impl Reconciler {
             _ => Err(r#"the event must be {"run": "payouts"} or {"run": "daily"}"#.to_owned()),
         }
     }
+}
+
+/// The daily run's lines: one warning per difference, and the run's EMF line.
+fn log_daily(view: &ReconciliationView, request_id: &str) {
+    for d in &view.differences {
+        tracing::warn!(
+            date = view.date.as_str(),
+            difference = d.kind.as_str(),
+            number = d.number.as_str(),
+            skypayAmount = d.skypay_amount.as_deref().unwrap_or(""),
+            ledgerAmount = d.ledger_amount.as_deref().unwrap_or(""),
+            ledgerStatus = d.ledger_status.as_deref().unwrap_or(""),
+            "reconciliation difference"
+        );
+    }
+    let of_kind = |kind: DifferenceKind| {
+        view.differences
+            .iter()
+            .filter(|d| d.kind == kind.as_str())
+            .count()
+    };
+    tracing::info!(
+        _emf = metrics::DAILY_RUN.name,
+        Service = SERVICE,
+        ReconciliationDifferences = view.differences.len() as u64,
+        date = view.date.as_str(),
+        runId = view.run_id.as_str(),
+        requestId = request_id,
+        skypayPayouts = view.skypay_payouts,
+        skypayCollections = view.skypay_collections,
+        ledgerPayouts = view.ledger_payouts,
+        ledgerCollections = view.ledger_collections,
+        paidAtSkyPayNotInLedger = of_kind(DifferenceKind::PaidAtSkyPayNotInLedger),
+        paidInLedgerNotAtSkyPay = of_kind(DifferenceKind::PaidInLedgerNotAtSkyPay),
+        amountDiffers = of_kind(DifferenceKind::AmountDiffers),
+        collectionNotInLedger = of_kind(DifferenceKind::CollectionNotInLedger),
+        collectionNotAtSkyPay = of_kind(DifferenceKind::CollectionNotAtSkyPay),
+        "daily reconciliation"
+    );
 }
 
 fn count(n: usize) -> u32 {
