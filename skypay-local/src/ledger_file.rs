@@ -61,10 +61,23 @@ impl Lock {
     }
 }
 
+/// The lock file of the ledger at `data`, named after the file itself (symbolic links
+/// resolved, the folder too when the file is not there yet), so that two paths to one ledger
+/// take one lock.
 fn lock_path(data: &Path) -> PathBuf {
-    let mut name = data.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    with_suffix(&canonical(data), ".lock")
+}
+
+/// `path` with every symbolic link resolved: the file's own when it exists, else its folder's.
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    let folder = path.parent().filter(|d| !d.as_os_str().is_empty());
+    match (folder.map(std::fs::canonicalize), path.file_name()) {
+        (Some(Ok(real)), Some(name)) => real.join(name),
+        _ => path.to_owned(),
+    }
 }
 
 /// What is found at the data file's path.
@@ -154,6 +167,10 @@ pub fn backup(data: &Path, target: &Path) -> Result<u64, String> {
             target.display()
         ));
     }
+    if let Some(folder) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("cannot create the folder {}: {e}", folder.display()))?;
+    }
     let partial = with_suffix(target, ".partial");
     let _ = std::fs::remove_file(&partial);
     let source = Connection::open_with_flags(
@@ -191,6 +208,9 @@ pub struct Staged {
 /// Copies `backup` beside `data` (no server may hold `data`: the caller has its lock), flushed
 /// and checked; the caller then checks it carries the ledger mark and [`Staged::commit`]s it.
 pub fn stage(backup: &Path, data: &Path) -> Result<Staged, String> {
+    if !backup.exists() {
+        return Err(format!("{}: no such file", backup.display()));
+    }
     if inspect(backup)? != Found::EmulatorDatabase {
         return Err(format!("{} is not a backup of a ledger", backup.display()));
     }

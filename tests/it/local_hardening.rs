@@ -448,12 +448,15 @@ async fn admin_reads_are_paginated() {
 /// Finding 10: a copy of `ledger.db` alone, taken while the server ran, lost acknowledged
 /// payments (the rest was in the write-ahead log). Now `skypay-local backup` takes a
 /// consistent copy while the server runs, and `restore` puts it back: every payout that was
-/// acknowledged PAID is still PAID, and paying it again is -1026.
+/// acknowledged PAID is still PAID, and paying it again is -1026. The backup's folder is made
+/// when missing (as the README's `backups/ledger-DATE.db` on a fresh clone); a restore of a file
+/// that is not there says so; a second server through a symbolic link to the same file is
+/// refused like one on the same path.
 #[tokio::test]
 async fn backup_then_restore_keeps_every_acknowledged_payout() {
     let scratch = Scratch::new("backup");
     let data = scratch.path("ledger.db");
-    let copy = scratch.path("backup.db");
+    let copy = scratch.path("backups/backup.db");
     let server = Process::start(&["--data", &arg(&data)], None).expect("started");
     let http = reqwest::Client::new();
     let numbers: Vec<String> = (0..60).map(|i| number(20_000 + i)).collect();
@@ -468,6 +471,12 @@ async fn backup_then_restore_keeps_every_acknowledged_payout() {
         .await;
         assert_eq!(reply["responseCode"], "1000");
     }
+    let link = scratch.path("link.db");
+    std::os::unix::fs::symlink(&data, &link).unwrap();
+    let second = Process::start(&["--data", &arg(&link)], None)
+        .err()
+        .expect("a second server on the same ledger is refused");
+    assert!(second.contains("in use"), "{second}");
     // While the server runs.
     let (ok, output) = run(&["backup", &arg(&copy), "--data", &arg(&data)]);
     assert!(ok, "{output}");
@@ -485,14 +494,14 @@ async fn backup_then_restore_keeps_every_acknowledged_payout() {
     assert!(refused.contains("is empty"), "{refused}");
     let (ok, output) = run(&["restore", &arg(&copy), "--data", &arg(&data)]);
     assert!(ok, "{output}");
-    // Not a backup: refused.
+    // No such file: refused, and said so.
     let (ok, output) = run(&[
         "restore",
         &arg(&scratch.path("nothing.db")),
         "--data",
         &arg(&data),
     ]);
-    assert!(!ok, "{output}");
+    assert!(!ok && output.contains("no such file"), "{output}");
     let server = Process::start(&["--data", &arg(&data)], None).expect("started");
     for cn in &numbers {
         let text = http
