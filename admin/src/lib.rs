@@ -54,7 +54,9 @@ pub enum PendingRetry {
 }
 
 impl PendingRetry {
-    /// Sends the instruction (canonical, with its control number) to be pushed again.
+    /// Sends the instruction (canonical, with its control number) to be pushed again. (Without
+    /// the `sqs` feature there is no retry, so nothing reads it.)
+    #[cfg_attr(not(feature = "sqs"), allow(unused_variables))]
     async fn enqueue(&self, instruction: &str) -> Result<(), String> {
         match *self {
             #[cfg(feature = "sqs")]

@@ -205,7 +205,12 @@ async fn serve(args: Serve, config: Config) -> Result<(), String> {
     let running = crate::start_with(args.listen, store.clone(), config, options, access).await?;
     println!(
         "{}",
-        crate::banner(running.addr, &store, &running.config, running.sim.is_some())
+        crate::banner(
+            running.addr,
+            &store,
+            &running.config,
+            running.sim.is_some().then_some(args.sim_outcome),
+        )
     );
     if remote {
         println!(

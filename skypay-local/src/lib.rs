@@ -508,16 +508,34 @@ async fn simulate_skypay(
 
 /// What `skypay-local` prints when it starts: where it is, who it expects, and a ready-to-paste
 /// call for every endpoint. The key is shown only when it is the built-in development key.
-pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool) -> String {
+pub fn banner(
+    addr: SocketAddr,
+    store: &Store,
+    config: &Config,
+    simulated: Option<skypay_sim::Outcome>,
+) -> String {
     use std::fmt::Write;
+    // Inside the curls' single-quoted bodies: the development key as it is, or the user's own
+    // from the shell (the quote closed around "$SKYPAY_KEY", so the shell expands it).
     let key = if config.auth_keys_are_builtin_default {
         skypay::config::local_defaults::AUTH_KEY.to_owned()
     } else {
-        "$SKYPAY_KEY".to_owned()
+        r#"'"$SKYPAY_KEY"'"#.to_owned()
     };
     let base = format!("http://{addr}");
     let prefix = config.prefix.as_str();
-    let cn = format!("{prefix}12345678");
+    // Numbers of their own each start, so that the curls answer as shown on a kept ledger too
+    // (the README's walkthrough uses fixed ones).
+    let fresh = || {
+        let token = skypay::ledger::random_token();
+        let digits = u32::from_str_radix(token.get(..8).unwrap_or("0"), 16).unwrap_or(0);
+        format!("{:08}", digits % 100_000_000)
+    };
+    let cn = format!("{prefix}{}", fresh());
+    let contract = format!("{prefix}{}", fresh());
+    let wallet = format!("{prefix}{}", fresh());
+    let receipt = format!("R-{}", fresh());
+    let reference = format!("D-{}", fresh());
     let mut out = String::new();
     let _ = writeln!(out, "skypay-local listening on {base}");
     let _ = writeln!(out, "  user name   {}", config.username);
@@ -534,15 +552,15 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
         config.table_name
     );
     match (&config.skypay_api, simulated) {
-        (Some(api), true) => {
+        (Some(api), Some(outcome)) => {
             let _ = writeln!(
                 out,
-                "  SkyPay API  {} (skypay-sim in process: pushes are encrypted, uploaded and \
-                 paid by callbacks)",
-                api.url
+                "  SkyPay API  {} (skypay-sim in process: pushes are encrypted, then {})",
+                api.url,
+                outcome.describe()
             );
         }
-        (Some(api), false) => {
+        (Some(api), None) => {
             let _ = writeln!(out, "  SkyPay API  {}", api.url);
         }
         (None, _) => {
@@ -573,27 +591,27 @@ pub fn banner(addr: SocketAddr, store: &Store, config: &Config, simulated: bool)
     );
     let _ = writeln!(
         out,
-        "  curl -s -H 'Content-Type: application/json' {base}/admin/contracts -d '{{\"contractNumber\":\"{prefix}87654321\",\"amountDue\":\"5000.00\"}}'"
+        "  curl -s -H 'Content-Type: application/json' {base}/admin/contracts -d '{{\"contractNumber\":\"{contract}\",\"amountDue\":\"5000.00\"}}'"
     );
     let _ = writeln!(
         out,
-        "  curl -s {base}/collectionInquiry -d '{{\"userName\":\"{user}\",\"action\":\"collectionInquiry\",\"authentication\":\"{key}\",\"contractNumber\":\"{prefix}87654321\",\"amount\":\"1000.00\",\"phone\":\"09171234567\"}}'"
+        "  curl -s {base}/collectionInquiry -d '{{\"userName\":\"{user}\",\"action\":\"collectionInquiry\",\"authentication\":\"{key}\",\"contractNumber\":\"{contract}\",\"amount\":\"1000.00\",\"phone\":\"09171234567\"}}'"
     );
     let _ = writeln!(
         out,
-        "  curl -s {base}/collectionCollect -d '{{\"userName\":\"{user}\",\"action\":\"collectionCollect\",\"authentication\":\"{key}\",\"contractNumber\":\"{prefix}87654321\",\"amount\":\"1000.00\",\"phone\":\"09171234567\",\"receiptNumber\":\"R-0001\",\"collectedTime\":\"2019-02-18 15:01:02\",\"payChannel\":\"10\"}}'"
+        "  curl -s {base}/collectionCollect -d '{{\"userName\":\"{user}\",\"action\":\"collectionCollect\",\"authentication\":\"{key}\",\"contractNumber\":\"{contract}\",\"amount\":\"1000.00\",\"phone\":\"09171234567\",\"receiptNumber\":\"{receipt}\",\"collectedTime\":\"2019-02-18 15:01:02\",\"payChannel\":\"10\"}}'"
     );
     let _ = writeln!(
         out,
-        "  curl -s {base}/financeNotification -d '{{\"userName\":\"{user}\",\"action\":\"financeNotification\",\"authentication\":\"{key}\",\"transctionDate\":\"2023-06-18 17:52:10\",\"statementType\":\"1\",\"signType\":\"recharge\",\"amount\":12000000,\"currency\":\"PHP\",\"referenceNumber\":\"D-20231204-001\"}}'"
+        "  curl -s {base}/financeNotification -d '{{\"userName\":\"{user}\",\"action\":\"financeNotification\",\"authentication\":\"{key}\",\"transctionDate\":\"2023-06-18 17:52:10\",\"statementType\":\"1\",\"signType\":\"recharge\",\"amount\":12000000,\"currency\":\"PHP\",\"referenceNumber\":\"{reference}\"}}'"
     );
     let _ = writeln!(out, "  curl -s {base}/admin/payouts/{cn}");
-    let _ = writeln!(out, "  curl -s {base}/admin/contracts/{prefix}87654321");
+    let _ = writeln!(out, "  curl -s {base}/admin/contracts/{contract}");
     let _ = writeln!(out, "  curl -s '{base}/admin/finance?date=2023-06-18'");
     if config.skypay_api.is_some() {
         let _ = writeln!(
             out,
-            "  curl -s -H 'Content-Type: application/json' {base}/admin/payouts -d '{{\"controlNumber\":\"{prefix}00000077\",\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"2500.00\",\"withdrawChannel\":6,\"accountNo\":\"09171234567\"}}'"
+            "  curl -s -H 'Content-Type: application/json' {base}/admin/payouts -d '{{\"controlNumber\":\"{wallet}\",\"name\":\"Cruz,Juan\",\"phone\":\"09171234567\",\"amount\":\"2500.00\",\"withdrawChannel\":6,\"accountNo\":\"09171234567\"}}'"
         );
         let _ = writeln!(
             out,

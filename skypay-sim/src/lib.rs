@@ -78,6 +78,21 @@ pub enum Outcome {
     Pending,
 }
 
+impl Outcome {
+    /// What happens to a push, in words (skypay-local's banner).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Outcome::Paid => "uploaded and paid by callbacks",
+            Outcome::Failed => "uploaded, then failed by callbacks",
+            Outcome::Cancelled => "uploaded, then cancelled by callbacks",
+            Outcome::Uploaded => "uploaded by a callback, and no further",
+            Outcome::Pending => {
+                "left pending at SkyPay: no callback; a run finds it listed Pending"
+            }
+        }
+    }
+}
+
 impl std::str::FromStr for Outcome {
     type Err = String;
     fn from_str(text: &str) -> Result<Outcome, String> {

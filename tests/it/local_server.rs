@@ -321,11 +321,11 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     let default = skypay::Config::load(&nothing as &dyn Source, Defaults::Local).unwrap();
     let addr = "127.0.0.1:3000".parse().unwrap();
     let store = skypay_local::Store::Memory;
-    let banner = skypay_local::banner(addr, &store, &default, false);
+    let banner = skypay_local::banner(addr, &store, &default, None);
     assert!(banner.contains("30AC21B2-9EAA-4503-B0F0-7BE5C277ED75"));
     assert!(banner.contains("Ctrl-C stops it; the ledger goes with it."));
     let on_file = skypay_local::Store::File(".skypay/ledger.db".into());
-    let kept = skypay_local::banner(addr, &on_file, &default, false);
+    let kept = skypay_local::banner(addr, &on_file, &default, None);
     assert!(
         kept.contains("Ctrl-C stops it; the ledger is kept."),
         "{kept}"
@@ -337,9 +337,58 @@ fn the_banner_prints_the_key_only_when_it_is_the_development_default() {
     }
     let given = |name: &str| (name == "SKYPAY_AUTH_KEYS").then(|| "a-real-key-from-aws".to_owned());
     let configured = skypay::Config::load(&given as &dyn Source, Defaults::Local).unwrap();
-    let banner = skypay_local::banner(addr, &store, &configured, false);
+    let banner = skypay_local::banner(addr, &store, &configured, None);
     assert!(!banner.contains("a-real-key-from-aws"));
     assert!(!banner.contains("30AC21B2"));
+}
+
+/// The banner's "Try it" curls, pasted into a shell with the user's own key in `SKYPAY_KEY`,
+/// answer as they promise (every SkyPay endpoint 1000, every registration 201), and again
+/// after a restart on the same kept ledger: each start prints numbers of its own. Before, the
+/// key sat inside single quotes (every call -1001), and the second start's curls met the
+/// first's payout and contract (409, -1026, -1015).
+#[tokio::test]
+async fn the_banners_curls_answer_as_shown_twice_on_a_kept_ledger() {
+    let dir = std::env::temp_dir().join(format!("skypay-banner-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("ledger.db");
+    let own_key = "my-own-key-from-the-shell";
+    for start in 0..2 {
+        let s = LocalServer::start_with_file_and(&data, &[("SKYPAY_AUTH_KEYS", own_key)]).await;
+        let banner = s.banner(None);
+        let curls: Vec<&str> = banner
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("curl "))
+            .collect();
+        assert!(curls.len() >= 10, "{banner}");
+        for curl in curls {
+            let output = tokio::process::Command::new("sh")
+                .args(["-c", curl])
+                .env("SKYPAY_KEY", own_key)
+                .output()
+                .await
+                .expect("sh and curl run");
+            let text = String::from_utf8_lossy(&output.stdout);
+            assert!(output.status.success(), "{curl}: {text}");
+            let answer: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("start {start}: {curl}: {e}: {text}"));
+            if curl.contains("/admin/") && curl.contains(" -d ") {
+                assert!(
+                    answer.get("error").is_none(),
+                    "start {start}: {curl}: {answer}"
+                );
+            } else if !curl.contains("/admin/") && !curl.contains("/healthz") {
+                assert_eq!(
+                    answer["responseCode"], "1000",
+                    "start {start}: {curl}: {answer}"
+                );
+            }
+        }
+        s.stop().await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// SPEC 13.2 and 13.3 over HTTP, as the cashier's flows run: inquiry then payout, inquiry then

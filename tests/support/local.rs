@@ -77,6 +77,21 @@ impl LocalServer {
         .await
     }
 
+    /// On the embedded DynamoDB persisted to `path`, with these variables (`SKYPAY_AUTH_KEYS`
+    /// ...) as the environment would give them.
+    pub async fn start_with_file_and(
+        path: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> LocalServer {
+        LocalServer::start_on(Store::File(path.to_owned()), config_with(extra), None).await
+    }
+
+    /// The banner this server prints at start (the simulator's outcome as `simulated` says).
+    pub fn banner(&self, simulated: Option<skypay_sim::Outcome>) -> String {
+        let running = self.running.as_ref().expect("running");
+        skypay_local::banner(running.addr, &Store::Memory, &running.config, simulated)
+    }
+
     /// In memory, with these limits.
     pub async fn start_with_limits(limits: skypay_local::Limits) -> LocalServer {
         let options = Options {
