@@ -29,6 +29,7 @@ struct Args {
 enum Command {
     /// Serve SkyPay's API at /services/{caller}, and call the gateway back.
     Serve {
+        /// The address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1:4000")]
         listen: SocketAddr,
         /// The {callerName} of /services/{callerName}.
@@ -49,18 +50,25 @@ enum Command {
     },
     /// A cashier's pickup: payoutInquiry, then payoutPayout.
     PlayPayout {
+        /// The gateway's base URL (skypay-local's by default).
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:3000")]
         gateway: String,
+        /// The payout's control number, as the cashier types it.
         control_number: String,
+        /// The shop's withdrawChannel (1 M Lhuillier, 9 RD Pawnshop: the counters).
         #[arg(long, default_value_t = 1)]
         channel: u32,
     },
     /// A repayment at a shop: collectionInquiry, then collectionCollect.
     PlayCollect {
+        /// The gateway's base URL (skypay-local's by default).
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:3000")]
         gateway: String,
+        /// The loan's contract number.
         contract_number: String,
+        /// The amount the borrower pays, in pesos (`1500.00`).
         amount: Decimal,
+        /// The shop's payChannel.
         #[arg(long, default_value_t = 10)]
         pay_channel: u32,
     },
