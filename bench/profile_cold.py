@@ -21,9 +21,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench  # noqa: E402  (the harness: ddb-local, skypay-local, RIE, events)
+# The harness (bench/harness): ddb-local, skypay-local, RIE, events.
+from harness.builds import find_rie, target_dir  # noqa: E402
+from harness.common import ROOT  # noqa: E402
+from harness.events import api_event, payout_body  # noqa: E402
+from harness.services import DdbLocal, Local, lambda_env  # noqa: E402
+from processes import Rie, stop  # noqa: E402 - scripts/lib, on sys.path through the harness
 
-OUT = bench.ROOT / "bench" / "out" / "profile"
+OUT = ROOT / "bench" / "out" / "profile"
 
 
 def wrapper(binary: Path, tag: str) -> Path:
@@ -38,7 +43,7 @@ def wrapper(binary: Path, tag: str) -> Path:
 
 
 def profile(rie_path: Path, binary: Path, env: dict, event: bytes, tag: str) -> int:
-    rie = bench.Rie(rie_path, [wrapper(binary, tag)], env, name=f"profile-{tag}")
+    rie = Rie(rie_path, [wrapper(binary, tag)], env, name=f"profile-{tag}")
     try:
         status, body, _ = rie.invoke(event)
         print(f"{tag}: HTTP {status} {body[:160]!r}")
@@ -72,10 +77,10 @@ def main() -> None:
         sys.exit("valgrind is not installed")
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    target = bench.target_dir()
-    rie_path = bench.find_rie()
-    ddb = bench.DdbLocal(target / "release" / "ddb-local")
-    local = bench.Local(target / "release" / "skypay-local", ddb=ddb, name="profile-local")
+    target = target_dir()
+    rie_path = find_rie()
+    ddb = DdbLocal(target / "release" / "ddb-local")
+    local = Local(target / "release" / "skypay-local", ddb=ddb, name="profile-local")
     try:
         number = "SKY019000000001"
         status, _ = local.post("/admin/payouts", {
@@ -84,20 +89,20 @@ def main() -> None:
         if status != 201:
             sys.exit(f"registration: HTTP {status}")
         profiling = target / "profiling"
-        env = bench.lambda_env(ddb)
+        env = lambda_env(ddb)
         totals = {
             "hello": profile(rie_path, profiling / "hello", env,
-                             bench.api_event("payout-payout", bench.payout_body(number)), "hello"),
+                             api_event("payout-payout", payout_body(number)), "hello"),
             "refused": profile(rie_path, profiling / "payout-payout", env,
-                               bench.api_event("payout-payout",
-                                               bench.payout_body(number, authentication="wrong")),
+                               api_event("payout-payout",
+                                         payout_body(number, authentication="wrong")),
                                "refused"),
             "paid": profile(rie_path, profiling / "payout-payout", env,
-                            bench.api_event("payout-payout", bench.payout_body(number)), "paid"),
+                            api_event("payout-payout", payout_body(number)), "paid"),
         }
     finally:
         local.stop()
-        bench.stop(ddb.proc)
+        stop(ddb.proc)
     print(f"payout-payout paid - refused (the first DynamoDB request): "
           f"{totals['paid'] - totals['refused']:,} instructions")
     print(f"payout-payout refused - hello (our init and a refused call): "

@@ -2,7 +2,8 @@
 # The Lambda bootstraps, built for this machine, under the AWS Lambda runtime interface
 # emulator (aws-lambda-rie from the aws-sam-cli package): no Docker, no AWS account. Each event in
 # events/ is invoked against a DynamoDB API on loopback and the answers are asserted; see
-# scripts/rie_check.py for the list. Exits non-zero on any failed check.
+# scripts/rie_check.py for the list (its steps: scripts/lib/rie_steps.py). Exits non-zero on any
+# failed check.
 #
 #   scripts/rie-check.sh           the release bootstraps, as deployed (fat LTO: slow to build)
 #   scripts/rie-check.sh --debug   the same code in debug builds (CI: shares the test build)
