@@ -11,11 +11,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 profile=release
-case "${1:-}" in
-    "") ;;
-    --debug) profile=debug ;;
-    *) echo "usage: $0 [--debug]" >&2; exit 2 ;;
-esac
+only=""
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --debug) profile=debug ;;
+        --only) only="${2:-}"; shift ;;
+        *) echo "usage: $0 [--debug] [--only FUNCTION]" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [[ -n "$only" && ! -d "functions/$only" ]]; then
+    echo "rie-check: no function $only (one of: $(ls functions | tr '\n' ' '))" >&2
+    exit 2
+fi
 
 arch="$(uname -m)"
 if [[ "$arch" != x86_64 ]]; then
@@ -33,7 +41,11 @@ echo "== cargo build ($profile: the bootstraps, for the host)"
 release_flag=()
 [[ "$profile" == release ]] && release_flag=(--release)
 functions=()
-for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
+if [[ -n "$only" ]]; then
+    functions=(-p "$only")
+else
+    for dir in functions/*/; do functions+=(-p "$(basename "$dir")"); done
+fi
 cargo build "${release_flag[@]}" "${functions[@]}"
 echo "== cargo build (ddb-local, skypay-local)"
 cargo build -p skypay-tests --bin ddb-local -p skypay-local --bin skypay-local
@@ -74,6 +86,6 @@ echo "== checks"
     --ddb-local "$target_dir/debug/ddb-local" \
     --skypay-local "$target_dir/debug/skypay-local" \
     --rie "$rie" \
-    --logs "$logs" &
+    --logs "$logs" ${only:+--only "$only"} &
 checker=$!
 wait "$checker"

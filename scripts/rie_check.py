@@ -37,7 +37,41 @@ def parse_args():
     parser.add_argument("--skypay-local", required=True)
     parser.add_argument("--rie", required=True, help="aws-lambda-rie-x86_64")
     parser.add_argument("--logs", required=True)
+    parser.add_argument("--only", choices=sorted(ONLY), help="one function's checks alone")
     return parser.parse_args()
+
+
+# The whole run, in order: later steps read what earlier ones left (the encrypted inquiry
+# finds the payout payout-payout paid).
+EVERY = [
+    steps.check_payout_inquiry,
+    steps.check_payout_payout,
+    steps.check_payout_inquiry_encrypted,
+    steps.check_collection_inquiry,
+    steps.check_collection_collect,
+    steps.check_payout_queue_payout,
+    steps.check_finance_notification,
+    steps.check_payout_queue,
+    steps.check_partner_api,
+    steps.check_ledger_events,
+    steps.check_payout_reconcile,
+    steps.check_missing_auth_keys,
+]
+
+# Each function's checks when it runs alone (`--only`): the steps of the full run that need no
+# earlier function's effect.
+ONLY = {
+    "payout-inquiry": [steps.check_payout_inquiry],
+    "payout-payout": [steps.check_payout_payout, steps.check_missing_auth_keys],
+    "collection-inquiry": [steps.check_collection_inquiry],
+    "collection-collect": [steps.check_collection_collect],
+    "payout-queue-payout": [steps.check_payout_queue_payout],
+    "finance-notification": [steps.check_finance_notification],
+    "payout-queue": [steps.check_payout_queue],
+    "partner-api": [steps.start_fake_skypay, steps.check_partner_api],
+    "ledger-events": [steps.check_ledger_events],
+    "payout-reconcile": [steps.start_fake_skypay, steps.check_payout_reconcile],
+}
 
 
 def main():
@@ -53,18 +87,8 @@ def main():
     try:
         steps.start_ddb_local(ctx)
         steps.seed_ledger(ctx)
-        steps.check_payout_inquiry(ctx)
-        steps.check_payout_payout(ctx)
-        steps.check_payout_inquiry_encrypted(ctx)
-        steps.check_collection_inquiry(ctx)
-        steps.check_collection_collect(ctx)
-        steps.check_payout_queue_payout(ctx)
-        steps.check_finance_notification(ctx)
-        steps.check_payout_queue(ctx)
-        steps.check_partner_api(ctx)
-        steps.check_ledger_events(ctx)
-        steps.check_payout_reconcile(ctx)
-        steps.check_missing_auth_keys(ctx)
+        for step in ONLY[args.only] if args.only else EVERY:
+            step(ctx)
     except Exception as e:  # noqa: BLE001 - any failure of the harness is a failed check
         ctx.checks.check("harness", False, f"{type(e).__name__}: {e}")
     finally:

@@ -180,15 +180,23 @@ def check_finance_notification(ctx: Context):
 # --- payout-queue (SQS), partner-api, ledger-events ------------------------------------------------
 
 
-def check_payout_queue(ctx: Context):
-    """payout-queue (SQS): the payout pushed to a fake SkyPay, encrypted. The fake SkyPay and this
-    environment stay in ctx for partner-api and payout-reconcile."""
-    print("payout-queue (events/payout-queue.json, an SQS event)")
+def start_fake_skypay(ctx: Context):
+    """A fake SkyPay (encrypted) and the environment of the functions that call it, kept in ctx
+    for payout-queue, partner-api and payout-reconcile. Once."""
+    if ctx.skypay is not None:
+        return
     ctx.skypay = skypay = FakeSkyPay(fakes.aes_key(ENCRYPTION_KEY))
     ctx.queue_env = function_env(ctx.ddb_url, 30)
     ctx.queue_env.update({"SKYPAY_API_URL": skypay.url, "SKYPAY_SENDER": SENDER,
                           "SKYPAY_API_TIMEOUT_SECONDS": "5", "SKYPAY_ENCRYPTION": "required",
                           "SKYPAY_ENCRYPTION_KEY": ENCRYPTION_KEY})
+
+
+def check_payout_queue(ctx: Context):
+    """payout-queue (SQS): the payout pushed to a fake SkyPay, encrypted."""
+    print("payout-queue (events/payout-queue.json, an SQS event)")
+    start_fake_skypay(ctx)
+    skypay = ctx.skypay
     ctx.reset_counts()
     rie = ctx.emulator("payout-queue", ctx.queue_env)
     status, answer = rie.invoke(event("payout-queue"))
