@@ -5,9 +5,9 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /admin/payouts` | 201 the payout; 200 when a PENDING payout was pushed again; 400 naming the field; 409 |
+//! | `POST /admin/payouts` | 201 the payout; 200 the same instruction again, the payout as it stands; 400 naming the field; 409 a different instruction, or a push in flight |
 //! | `GET /admin/payouts/{n}?limit=&cursor=` | 200 the payout and a page of its events; 404 |
-//! | `POST /admin/payouts/{n}/cancel` | 200 CANCELLED; 409 paid, pushed or closed; 404 |
+//! | `POST /admin/payouts/{n}/cancel` | 200 CANCELLED (a shop pickup not paid, or a pushed payout SkyPay never took); 409 paid, closed, or pushed and maybe SkyPay's; 404 |
 //! | `POST /admin/contracts` | 201; 200 identical; 409 different |
 //! | `GET /admin/contracts/{n}?limit=&cursor=` | 200 the contract and a page of its receipts; 404 |
 //! | `GET /admin/finance?date=` | 200 a day's finance notifications; 400 |

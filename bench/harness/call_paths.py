@@ -104,7 +104,7 @@ class CallPaths:
             "payout-queue": [
                 ("pushed payout (GCash): written, pushed, QUEUED", 2, sqs_event("bench-push-1", wallet_instruction(6_600_000_001))),
                 ("SQS redelivery of the same message", 1, sqs_event("bench-push-1", wallet_instruction(6_600_000_001))),
-                ("shop pickup (channel 1): registered QUEUED", 1, sqs_event("bench-pickup-1", {"name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1})),
+                ("shop pickup (channel 1): registered QUEUED", 1, sqs_event("bench-pickup-1", {"controlNumber": "SKY016600000002", "name": "Cruz,Juan", "phone": "09171234567", "amount": "3400.00", "withdrawChannel": 1})),
                 ("invalid instruction (refused)", 0, sqs_event("bench-invalid-1", {"name": "no comma", "amount": "5"})),
             ],
             RUST_PEER: [
