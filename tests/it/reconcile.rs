@@ -935,6 +935,34 @@ async fn a_held_payout_is_pushed_again_by_the_run_after_the_balance_is_restored(
     assert!(rig.sim.payout(&n).is_some());
 }
 
+/// A held payout whose validity ran out is not pushed again by the run, though the balance is
+/// back: its instruction named no expiresAt, so the payout's own (PAYOUT_VALIDITY_HOURS after
+/// registration) is the one that counts, and the loan system may have paid the borrower
+/// another way by then. Counted as a refused re-push (alarmed), PENDING for a cancel, which
+/// then succeeds (SkyPay never took it). Before, only an instruction's own expiresAt stopped
+/// the re-push, and this payout was pushed a week late.
+#[tokio::test]
+async fn a_held_payout_past_its_validity_is_never_pushed_again() {
+    let rig = Rig::start().await;
+    let n = number(335);
+    rig.sim.set_balance(Decimal::new(100_000, 2));
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    rig.sim.set_balance(Decimal::new(1_000_000, 2));
+    rig.clock_after(rig.config.payout_validity.num_seconds() + 301);
+    let run = rig.run().await;
+    assert_eq!(
+        (run.repushed, run.repush_refused, run.held),
+        (0, 1, 1),
+        "{run:?}"
+    );
+    assert_eq!(rig.sim.calls("payoutQueue"), 1, "never pushed again");
+    assert_eq!(rig.status(&n).await, PayoutStatus::Pending);
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    assert_eq!(cancel.status, 200, "{cancel:?}");
+    assert_eq!(rig.status(&n).await, PayoutStatus::Cancelled);
+}
+
 /// SPEC 14.3: a payout SkyPay has reported on is never pushed again, even if a later query
 /// does not list it: an error log and an anomaly instead.
 #[tokio::test]

@@ -508,6 +508,20 @@ impl Reconciler {
                  apart; pushed again"
             );
         }
+        // Past its validity (the instruction's expiresAt, else PAYOUT_VALIDITY_HOURS after it
+        // was registered) a payout SkyPay never took is not pushed again: the loan system may
+        // have paid the borrower another way by now. It stays PENDING for a cancel.
+        if view.expires_at <= now {
+            tracing::warn!(
+                number = payout.control_number.as_str(),
+                expiresAt = time::iso_manila(view.expires_at).as_str(),
+                "payout reconcile: a PENDING payout past its validity is not pushed again; \
+                 cancel it (POST /admin/payouts/{{controlNumber}}/cancel)"
+            );
+            report.repush_refused += 1;
+            report.held += u64::from(view.push_held.is_some());
+            return Ok(());
+        }
         let submitted = inner
             .queue
             .submit(
