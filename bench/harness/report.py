@@ -86,7 +86,7 @@ def render_peers(r: dict, peers_run: bool = False) -> list[str]:
                 add(f"| {c} | {ms(cold[c]['medianMs'])} | {above:+.1f} ms ({cold[c]['medianMs'] / floor:.2f}x) |")
         add("")
     add("A byte-identical retry is answered by Powertools from its idempotency record: the Python peer replays "
-        "the first call's `1000`, where SPEC section 4 (and both Rust functions) answer `-1026`. A retry that "
+        "the first call's `1000`, where the protocol (docs/protocol.md#payoutpayout) and both Rust functions answer `-1026`. A retry that "
         "differs in any byte (another payTime) is a new payload to Powertools and reaches the ledger.")
     add("")
     return lines
@@ -125,7 +125,7 @@ def render(r: dict, args) -> str:
     add(f"| load average (1 min) at start / end | {la0[0]:.2f} / {la1[0]:.2f} |")
     add(f"| harness time (after builds) | {m.get('harnessSeconds', 0):.0f} s |")
     add("")
-    add("MB = 10^6 bytes. Budgets from issue 5.")
+    add("MB = 10^6 bytes.")
     add("")
 
     # budget table
