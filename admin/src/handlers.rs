@@ -344,8 +344,8 @@ pub async fn get_finance(ledger: &Ledger, date: Option<&str>, request_id: &str) 
 }
 
 /// `POST /admin/reconcile` (SPEC 13.6): one payout run now. 200 with what it did (a run
-/// another one blocked says `busyUntil`); 502 when SkyPay could not be reached or read (with
-/// what it did before); 503 when the ledger failed; 404 where no run is served here (in AWS
+/// another one blocked says `busyUntil`); 502 when the run failed, SkyPay or the ledger (with
+/// what it did before); 404 where no run is served here (in AWS
 /// it is the payout-reconcile function).
 pub async fn reconcile_payouts(
     reconciler: Option<&skypay::outbound::reconcile::Reconciler>,
