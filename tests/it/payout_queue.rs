@@ -197,6 +197,8 @@ async fn without_skypay_api_url_pushed_payouts_are_queued_without_a_call() {
         payout["skypayDescription"],
         "not pushed: SKYPAY_API_URL is not set"
     );
+    // Never pushed, so no attempt (the registration's lease counted one, taken back).
+    assert_eq!(payout["pushAttempts"], 0, "{payout}");
 }
 
 #[tokio::test]

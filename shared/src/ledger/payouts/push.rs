@@ -100,13 +100,16 @@ pub enum PushOutcome {
     Held { code: String, description: String },
     /// Never sent (no connection): PENDING, the lease released, the next delivery may push.
     NotSent { description: String },
+    /// No SkyPay to push to (`SKYPAY_API_URL` unset: skypay-local without a SkyPay): QUEUED
+    /// without a push, and the attempt the registration counted is taken back (0 attempts).
+    NoSkyPay { description: String },
 }
 
 impl PushOutcome {
     /// The payout's status once this outcome is recorded.
     pub fn status(&self) -> PayoutStatus {
         match self {
-            PushOutcome::Queued { .. } => PayoutStatus::Queued,
+            PushOutcome::Queued { .. } | PushOutcome::NoSkyPay { .. } => PayoutStatus::Queued,
             PushOutcome::Rejected { .. } => PayoutStatus::Rejected,
             PushOutcome::InDoubt { .. }
             | PushOutcome::Held { .. }
@@ -120,9 +123,9 @@ impl PushOutcome {
             PushOutcome::Queued { code, description }
             | PushOutcome::Rejected { code, description }
             | PushOutcome::Held { code, description } => (code, description),
-            PushOutcome::InDoubt { description } | PushOutcome::NotSent { description } => {
-                ("", description)
-            }
+            PushOutcome::InDoubt { description }
+            | PushOutcome::NotSent { description }
+            | PushOutcome::NoSkyPay { description } => ("", description),
         }
     }
 
@@ -134,6 +137,7 @@ impl PushOutcome {
             PushOutcome::InDoubt { .. } => "unknown",
             PushOutcome::Held { .. } => "held",
             PushOutcome::NotSent { .. } => "not sent",
+            PushOutcome::NoSkyPay { .. } => "no SkyPay",
         }
     }
 }
@@ -331,6 +335,12 @@ impl Ledger {
                 "SET #lastPushError = :description, #updatedAt = :now \
                  REMOVE #leaseUntil, #leaseToken",
             ),
+            PushOutcome::NoSkyPay { .. } => (
+                held,
+                "SET #queueStatus = :status, #skypayCode = :code, \
+                 #skypayDescription = :description, #updatedAt = :now \
+                 ADD #pushAttempts :minusOne REMOVE #leaseUntil, #leaseToken",
+            ),
         };
         let status = outcome.status().as_str();
         let (code, description) = outcome.answer();
@@ -344,6 +354,7 @@ impl Ledger {
                 ("description", s(description)),
                 ("now", s(ctx.now_text())),
                 ("rejectedSet", ss(&["REJECTED"])),
+                ("minusOne", n(-1)),
             ],
         );
         let result = self

@@ -219,8 +219,7 @@ impl PayoutQueue {
                     controlNumber = control_number.as_str(),
                     "SKYPAY_API_URL is not set: payout marked QUEUED without a push"
                 );
-                PushOutcome::Queued {
-                    code: String::new(),
+                PushOutcome::NoSkyPay {
                     description: "not pushed: SKYPAY_API_URL is not set".to_owned(),
                 }
             }
