@@ -21,7 +21,6 @@
 
 pub mod handlers;
 pub mod out;
-#[cfg(feature = "sqs")]
 pub mod sqs;
 
 use std::time::Duration;
@@ -49,17 +48,13 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// instruction sent there). Locally there is none: posting the instruction again retries.
 #[derive(Clone, Debug)]
 pub enum PendingRetry {
-    #[cfg(feature = "sqs")]
     Sqs(sqs::SqsRetry),
 }
 
 impl PendingRetry {
-    /// Sends the instruction (canonical, with its control number) to be pushed again. (Without
-    /// the `sqs` feature there is no retry, so nothing reads it.)
-    #[cfg_attr(not(feature = "sqs"), allow(unused_variables))]
+    /// Sends the instruction (canonical, with its control number) to be pushed again.
     async fn enqueue(&self, instruction: &str) -> Result<(), String> {
         match *self {
-            #[cfg(feature = "sqs")]
             PendingRetry::Sqs(ref queue) => queue.enqueue(instruction).await,
         }
     }
