@@ -102,6 +102,13 @@ impl AdminState {
         self
     }
 
+    /// Registers and pushes through `queue` instead of the one `new` built (the simulation's,
+    /// on its clock).
+    pub fn with_queue(mut self, queue: PayoutQueue) -> AdminState {
+        self.queue = queue;
+        self
+    }
+
     /// Serves `POST /admin/reconcile` and `/admin/reconcile/daily` with this service (the local
     /// server; in AWS the payout-reconcile function runs them on a schedule).
     pub fn with_reconciler(mut self, reconciler: Reconciler) -> AdminState {

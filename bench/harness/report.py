@@ -7,7 +7,7 @@ import statistics
 
 from .common import (BUDGET_AES_NS, BUDGET_COLD_RATIO, COLD_TRIPS, BUDGET_HANDLER_NS, BUDGET_MEMORY_BYTES,
                      BUDGET_RPS, BUDGET_SIZE_BYTES, FUNCTIONS, HELLO, OUT, PEER, PEERS, REFUSED,
-                     RUST_PEER)
+                     ROOT, RUST_PEER)
 from .events import aes_costs
 
 
@@ -425,6 +425,12 @@ def render(r: dict, args) -> str:
         add("GetItem and the two UpdateItems are the run gate (taken, released with the query history); the "
             "last Query page is empty when the count is a multiple of 1,000 (DynamoDB returns a "
             "LastEvaluatedKey for a full page).")
+        add("")
+
+    # Figures measured by their own scripts (each file says which, and on which commit): kept
+    # verbatim, so that a full run of this harness does not lose them.
+    for measured in sorted((ROOT / "bench" / "measured").glob("*.md")):
+        lines.extend(measured.read_text().rstrip("\n").split("\n"))
         add("")
 
     if r.get("notes"):

@@ -72,12 +72,18 @@ impl WriteHealth {
 
 /// The SDK client for the embedded `db`, and the health of its writes.
 pub fn client(db: Database) -> (SharedHttpClient, WriteHealth) {
+    let (connector, health) = connector(db);
+    (http_client_fn(move |_, _| connector.clone()), health)
+}
+
+/// The connector under [`client`]: the simulation wraps it in its fault layer.
+pub fn connector(db: Database) -> (SharedHttpConnector, WriteHealth) {
     let health = WriteHealth::default();
     let connector = SharedHttpConnector::new(InProcess {
         db,
         health: health.clone(),
     });
-    (http_client_fn(move |_, _| connector.clone()), health)
+    (connector, health)
 }
 
 #[derive(Clone)]

@@ -61,6 +61,10 @@ pub enum Fault {
     /// answering: the push took effect and its answer is lost, when longer than the client's
     /// timeout (SPEC 14.3).
     TakeThenStall(Duration),
+    /// Take the request as usual, then answer this HTTP status instead of the answer: SkyPay
+    /// took the push and what came back was a load balancer's error page (a 504 after the
+    /// backend's answer was late). The push took effect; the answer is lost, at once.
+    TakeThenHttp(u16),
 }
 
 /// Where a payout SkyPay accepted ends up.
@@ -124,6 +128,9 @@ pub struct SimConfig {
     pub balance: Decimal,
     /// Answer in plain JSON even though the requests are encrypted (SPEC 13.1: we read either).
     pub plain_answers: bool,
+    /// What the simulator reads the time from: when a push arrived, when a number was queried
+    /// (the rules in [`State::rule_breaks`]), when a payout moved on.
+    pub clock: Arc<dyn skypay::protocol::time::Clock>,
 }
 
 impl SimConfig {
@@ -138,6 +145,7 @@ impl SimConfig {
             outcome: Outcome::Pending,
             balance: Decimal::new(100_000_000, 2),
             plain_answers: false,
+            clock: Arc::new(skypay::protocol::time::SystemClock),
         }
     }
 }
@@ -292,6 +300,11 @@ impl Sim {
         self.with_state(|s| s.balance = balance);
     }
 
+    /// Every rule of SkyPay's the partner broke so far ([`State::rule_breaks`]).
+    pub fn rule_breaks(&self) -> Vec<String> {
+        self.with_state(|s| s.rule_breaks.clone())
+    }
+
     /// The callbacks made so far, with the gateway's answers.
     pub fn callbacks(&self) -> Vec<CallbackRecord> {
         self.with_state(|s| s.callbacks.clone())
@@ -413,7 +426,7 @@ async fn answer(
         }
         Some(Fault::Garbage) => return (StatusCode::OK, "Service Unavailable").into_response(),
         Some(Fault::Stall(wait)) => tokio::time::sleep(wait).await,
-        Some(Fault::Code(_) | Fault::TakeThenStall(_)) | None => {}
+        Some(Fault::Code(_) | Fault::TakeThenStall(_) | Fault::TakeThenHttp(_)) | None => {}
     }
     // A body that is not the ciphertext the key was configured for is an HTTP 400: a transport
     // problem of ours must not read as SkyPay refusing the payout.
@@ -424,9 +437,20 @@ async fn answer(
         Some(Fault::TakeThenStall(wait)) => Some(*wait),
         _ => None,
     };
+    let lost_to = match &fault {
+        Some(Fault::TakeThenHttp(status)) => Some(*status),
+        _ => None,
+    };
     let text = answer_text(&shared, &plain, fault);
     if let Some(wait) = stall_after {
         tokio::time::sleep(wait).await;
+    }
+    if let Some(status) = lost_to {
+        return (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT),
+            "<html><body>Gateway Timeout</body></html>",
+        )
+            .into_response();
     }
     (StatusCode::OK, shared.seal(text)).into_response()
 }
@@ -450,7 +474,7 @@ fn answer_text(shared: &Arc<Shared>, plain: &[u8], fault: Option<Fault>) -> Stri
     if let Some(Fault::Code(code)) = fault {
         return envelope(&code, description_of(&code), &[]);
     }
-    let now = Utc::now();
+    let now = shared.config.clock.now();
     match action.as_str() {
         api::PAYOUT_QUEUE => match payout_queue(&mut state, &fields, now) {
             Ok(number) => {
@@ -460,7 +484,7 @@ fn answer_text(shared: &Arc<Shared>, plain: &[u8], fault: Option<Fault>) -> Stri
             }
             Err(answer) => answer,
         },
-        api::PAYOUT_QUERY_STATUS => query_status(&state, &fields),
+        api::PAYOUT_QUERY_STATUS => query_status(&mut state, &fields, now),
         api::BALANCE_QUERY => envelope(
             "1000",
             "Success",
@@ -485,7 +509,11 @@ fn payout_queue(state: &mut State, fields: &Fields, now: DateTime<Utc>) -> Resul
     fields.required_text("sender", 100).map_err(invalid)?;
     fields.required_text("name", 50).map_err(invalid)?;
     let phone = fields.required_text("phone", 50).map_err(invalid)?;
-    if state.payouts.contains_key(&number) {
+    if let Some(held) = state.payouts.get(&number) {
+        let status = held.status.description();
+        state.rule_breaks.push(format!(
+            "{number}: pushed again while {status} at SkyPay (SPEC 14.3: never push a number SkyPay holds)"
+        ));
         return Err(envelope("-1008", "Control number is already exists", &[]));
     }
     // What SkyPay's pages say of a payout larger than the partner's balance.
@@ -509,16 +537,22 @@ fn payout_queue(state: &mut State, fields: &Fields, now: DateTime<Utc>) -> Resul
     Ok(number)
 }
 
-fn query_status(state: &State, fields: &Fields) -> String {
+fn query_status(state: &mut State, fields: &Fields, now: DateTime<Utc>) -> String {
     let Ok(Some(asked)) = fields.objects("controlNumbers") else {
         return envelope("-1000", NOT_VALID, &[]);
     };
     if asked.len() > api::MAX_QUERY_NUMBERS {
         return envelope("-1000", "A maximum quantity of 50 transactions", &[]);
     }
-    let elements: Vec<Value> = asked
+    let asked: Vec<String> = asked
         .iter()
         .filter_map(|f| f.text("controlNumber").ok().flatten())
+        .collect();
+    for number in &asked {
+        state.check_query(number, now);
+    }
+    let elements: Vec<Value> = asked
+        .into_iter()
         .filter(|n| !state.hidden.contains(n))
         .filter_map(|n| state.payouts.get(&n))
         .filter_map(|p| serde_json::to_value(p.status_element()).ok())

@@ -96,6 +96,13 @@ pub struct State {
     pub received: Vec<serde_json::Value>,
     pub content_types: Vec<String>,
     pub callbacks: Vec<CallbackRecord>,
+    /// When each number was last asked about in a payoutQueryStatus.
+    pub last_queried: BTreeMap<String, DateTime<Utc>>,
+    /// Every time the partner broke one of SkyPay's own rules (SPEC 13.6 and 14.3): a number
+    /// queried sooner than 300 s after its push or within 30 min of the last query, a number
+    /// SkyPay holds pushed again. SkyPay answers as usual; the simulation's invariant is that
+    /// this stays empty.
+    pub rule_breaks: Vec<String>,
 }
 
 /// SkyPay's name for a payout channel, as payoutQueryStatus writes `withdrawChannel`.
@@ -231,6 +238,34 @@ fn page_of(rows: Vec<ReportRow>, query: &ReportQuery) -> ReportPage {
 }
 
 impl State {
+    /// Records a payoutQueryStatus of `number` at `now`, and the rule it breaks, if any: asked
+    /// sooner than 300 s after SkyPay took its push, or within 30 min of the last query of it.
+    pub fn check_query(&mut self, number: &str, now: DateTime<Utc>) {
+        let after_push = skypay::outbound::api::QUERY_AFTER_PUSH;
+        let interval = skypay::outbound::api::QUERY_INTERVAL;
+        let since = |then: DateTime<Utc>| (now - then).to_std().unwrap_or_default();
+        if let Some(payout) = self.payouts.get(number) {
+            let age = since(payout.transaction_date);
+            if age < after_push {
+                self.rule_breaks.push(format!(
+                    "{number}: queried {} s after its push (SkyPay: no sooner than {} s)",
+                    age.as_secs(),
+                    after_push.as_secs()
+                ));
+            }
+        }
+        if let Some(last) = self.last_queried.insert(number.to_owned(), now) {
+            let gap = since(last);
+            if gap < interval {
+                self.rule_breaks.push(format!(
+                    "{number}: queried again {} s after the last query (SkyPay: every {} min at most)",
+                    gap.as_secs(),
+                    interval.as_secs() / 60
+                ));
+            }
+        }
+    }
+
     /// getReportPayout: the completed payouts (by pay time or creation date), in number order.
     pub fn payout_report(&self, query: &ReportQuery) -> ReportPage {
         let rows = self

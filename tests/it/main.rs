@@ -22,6 +22,7 @@ mod payout_queue_payout;
 mod process;
 mod properties;
 mod reconcile;
+mod simulation;
 mod soak;
 mod sqs;
 mod template;

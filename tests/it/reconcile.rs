@@ -1104,3 +1104,69 @@ async fn a_lost_answer_to_the_registration_still_pushes_once() {
     assert_eq!(view.push_attempts, 1, "{view:?}");
     assert!(!view.push_in_doubt);
 }
+
+/// Found by the simulation (seed 7 of `scripts/sim.sh`): a push whose answer was lost (SkyPay
+/// took it) stayed `pushInDoubt` after SkyPay's callbacks reported on it, and for ever once
+/// it was paid: the run never looks at a closed payout again. A callback that moves the payout
+/// is SkyPay saying it holds it, as a query listing it is: the doubt goes.
+#[tokio::test]
+async fn a_callback_settles_a_push_in_doubt() {
+    let rig = Rig::start().await;
+    let n = number(360);
+    rig.sim.script([Fault::TakeThenHttp(504)]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert!(rig.view(&n).await.push_in_doubt);
+    deliver(&rig.t, &n, "1").await;
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Uploaded);
+    assert!(!view.push_in_doubt, "{view:?}");
+    deliver(&rig.t, &n, "2").await;
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Paid);
+    assert!(!view.push_in_doubt, "{view:?}");
+    assert_eq!(rig.sim.calls("payoutQueue"), 1, "never pushed again");
+}
+
+/// Found by the simulation (seed 21): a held payout (-1016) the loan system cancelled stayed
+/// `pushHeld` with it. The hold ends with the payout; the refusal stays on record.
+#[tokio::test]
+async fn a_cancelled_held_payout_is_no_longer_held() {
+    let rig = Rig::start().await;
+    let n = number(361);
+    rig.sim.script([Fault::Code("-1016".to_owned())]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    assert_eq!(rig.view(&n).await.push_held.as_deref(), Some("-1016"));
+    let cancel =
+        skypay_admin::handlers::cancel_payout(rig.t.ledger(), &rig.config, &n, "test").await;
+    assert_eq!(cancel.status, 200, "{:?}", cancel.body);
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Cancelled);
+    assert_eq!(view.push_held, None, "{view:?}");
+    assert_eq!(view.skypay_code.as_deref(), Some("-1016"));
+}
+
+/// Found by the simulation (seed 42): a payout the run pushed again (SkyPay did not list it)
+/// was asked about by the next run 10 minutes later, against SkyPay's "no more often than
+/// every 30 minutes" per number. Its new push counts as queried when the query that found it
+/// unlisted was.
+#[tokio::test]
+async fn a_payout_the_run_pushed_again_waits_30_minutes_for_its_next_query() {
+    let rig = Rig::start().await;
+    let n = number(362);
+    rig.sim.script([Fault::Code("-1016".to_owned())]);
+    assert_eq!(rig.push(&n).await, PayoutStatus::Pending);
+    // The run queries it (not listed) and pushes it again: SkyPay takes it now.
+    rig.clock_after(301);
+    let run = rig.run().await;
+    assert_eq!((run.queries, run.repushed), (1, 1), "{run:?}");
+    // Ten minutes later the new push is past its 300 s, but the number was asked about ten
+    // minutes ago: the run leaves it to a later run.
+    rig.clock_after(301 + 600);
+    let run = rig.run().await;
+    assert_eq!((run.queries, run.deferred), (0, 1), "{run:?}");
+    // Thirty minutes after that query it is asked about again, and settled.
+    rig.clock_after(301 + 30 * 60 + 1);
+    let run = rig.run().await;
+    assert_eq!(run.queries, 1, "{run:?}");
+    assert_eq!(rig.view(&n).await.status, PayoutStatus::Queued);
+}

@@ -13,6 +13,7 @@
 //! | `logs` | the suite's log lines (captured, or all into `SKYPAY_TEST_LOG_FILE`) and the EMF check |
 //! | `clock` | a clock moved by hand, skypay-sim on loopback |
 //! | `local`, `proxy`, `streams`, `fake_eventbridge` | skypay-local in process, the DynamoDB fault proxy, the stream reader, a fake EventBridge |
+//! | `world` | the seeded whole-system simulation: every component, actors and faults from a seed, the money invariants after every step |
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -25,6 +26,7 @@ pub mod local;
 mod logs;
 pub mod proxy;
 pub mod streams;
+pub mod world;
 
 pub use backend::*;
 pub use bodies::*;

@@ -165,14 +165,26 @@ pub struct Gateway {
 struct Inner {
     admission: Admission,
     ledger: Ledger,
+    /// The time each call's writes are stamped with and its answer's `responseTime`.
+    clock: Arc<dyn crate::protocol::time::Clock>,
 }
 
 impl Gateway {
     pub fn new(config: Config, ledger: Ledger) -> Gateway {
+        Gateway::with_clock(config, ledger, Arc::new(crate::protocol::time::SystemClock))
+    }
+
+    /// The same on another clock (the simulation's).
+    pub fn with_clock(
+        config: Config,
+        ledger: Ledger,
+        clock: Arc<dyn crate::protocol::time::Clock>,
+    ) -> Gateway {
         Gateway {
             inner: Arc::new(Inner {
                 admission: Admission::new(config),
                 ledger,
+                clock,
             }),
         }
     }
@@ -243,7 +255,7 @@ impl Gateway {
             return Reply::forbidden();
         }
         let admitted = admit(admission, log);
-        let ctx = WriteContext::new(call.request_id);
+        let ctx = WriteContext::at(call.request_id, self.inner.clock.now());
         let outcome = match admitted.request {
             Ok(request) => {
                 let mut cx = Apply {
@@ -256,7 +268,7 @@ impl Gateway {
             }
             Err(rejection) => Err(rejection),
         };
-        let (code, reply) = admission.reply(action, &outcome, admitted.transport, Utc::now());
+        let (code, reply) = admission.reply(action, &outcome, admitted.transport, ctx.now);
         log_line(action, call, log, code, &outcome, started);
         reply
     }

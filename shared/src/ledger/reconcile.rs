@@ -97,9 +97,18 @@ pub struct DailyReceipt {
 /// batch whose last number was pushed at `upTo`. A run that stopped without finishing counts
 /// as one entry covering everything it could have queried, at the latest time it could have.
 /// Entries older than the query interval are dropped.
+///
+/// A payout the run pushes again (SkyPay did not list it) gets a new `lastPushAt`, later than
+/// every batch's `upTo`: the entries above would say it was never queried, and the next run
+/// would ask about it sooner than SkyPay's 30 minutes after the query that found it unlisted
+/// (found by the simulation). So `repushes` adds ranges `(from, to, at)`: the numbers whose
+/// `lastPushAt` falls in `[from, to]` were last queried at `at`. A range covers the seconds the
+/// run spent pushing again after that query; a payout-queue push in the same seconds waits 30
+/// minutes for its first query instead of 300 s, which is on the safe side.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryHistory {
     pub entries: Vec<(i64, i64, i64)>,
+    pub repushes: Vec<(i64, i64, i64)>,
 }
 
 impl QueryHistory {
@@ -126,49 +135,70 @@ impl QueryHistory {
                     .or_else(|| batches.iter().rev().find(|(up_to, _)| *up_to == pushed_at))
                     .map(|(_, at)| *at)
             })
+            .chain(
+                self.repushes
+                    .iter()
+                    .filter(|(from, to, _)| (*from..=*to).contains(&pushed_at))
+                    .map(|(_, _, at)| *at),
+            )
             .max()
     }
 
     /// Without the entries that no longer restrict anything at `now`.
     pub fn current(&self, now: i64, interval: i64) -> QueryHistory {
-        QueryHistory {
-            entries: self
-                .entries
+        let live = |entries: &[(i64, i64, i64)]| {
+            entries
                 .iter()
                 .copied()
                 .filter(|(_, _, at)| at + interval > now)
-                .collect(),
+                .collect()
+        };
+        QueryHistory {
+            entries: live(&self.entries),
+            repushes: live(&self.repushes),
         }
     }
 
     fn to_attribute(&self) -> AttributeValue {
-        AttributeValue::L(
-            self.entries
-                .iter()
-                .map(|(run, up_to, at)| AttributeValue::L(vec![n(run), n(up_to), n(at)]))
-                .collect(),
-        )
+        triples(&self.entries)
+    }
+
+    fn repushes_attribute(&self) -> AttributeValue {
+        triples(&self.repushes)
     }
 
     fn from_item(item: Item<'_>) -> QueryHistory {
-        let entries = match item.0.get("history") {
-            Some(AttributeValue::L(list)) => list
-                .iter()
-                .filter_map(|entry| match entry {
-                    AttributeValue::L(parts) => {
-                        let number = |i: usize| match parts.get(i) {
-                            Some(AttributeValue::N(v)) => v.parse::<i64>().ok(),
-                            _ => None,
-                        };
-                        Some((number(0)?, number(1)?, number(2)?))
-                    }
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        QueryHistory { entries }
+        QueryHistory {
+            entries: triples_of(item, "history"),
+            repushes: triples_of(item, "repushHistory"),
+        }
     }
+}
+
+fn triples(list: &[(i64, i64, i64)]) -> AttributeValue {
+    AttributeValue::L(
+        list.iter()
+            .map(|(a, b, c)| AttributeValue::L(vec![n(a), n(b), n(c)]))
+            .collect(),
+    )
+}
+
+fn triples_of(item: Item<'_>, name: &str) -> Vec<(i64, i64, i64)> {
+    let Some(AttributeValue::L(list)) = item.0.get(name) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|entry| match entry {
+            AttributeValue::L(parts) => {
+                let number = |i: usize| match parts.get(i) {
+                    Some(AttributeValue::N(v)) => v.parse::<i64>().ok(),
+                    _ => None,
+                };
+                Some((number(0)?, number(1)?, number(2)?))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether a run may start.
@@ -326,6 +356,10 @@ impl Ledger {
             if let (Some(run), Some(run_cutoff)) = (running.i64("run"), running.i64("runCutoff")) {
                 history.entries.push((run, run_cutoff, until));
             }
+            // And whatever it may have pushed again after a query.
+            if let Some(started) = running.i64("runStartedAt") {
+                history.repushes.push((started, until, until));
+            }
         }
         let history = history.current(now_s, interval);
         let run = item.and_then(|i| i.i64("run")).unwrap_or(0) + 1;
@@ -335,7 +369,7 @@ impl Ledger {
         };
         let update = "SET #version = :next, #run = :run, #runToken = :token, \
              #runStartedAt = :now, #busyUntil = :busy, #runCutoff = :cutoff, \
-             #history = :history, #kind = :kind";
+             #history = :history, #repushHistory = :repushes, #kind = :kind";
         let bound = bind(
             &[condition, update],
             vec![
@@ -347,6 +381,7 @@ impl Ledger {
                 ("busy", n(now_s + busy_seconds)),
                 ("cutoff", n(cutoff)),
                 ("history", history.to_attribute()),
+                ("repushes", history.repushes_attribute()),
                 ("kind", s("reconcileGate")),
             ],
         );
@@ -377,13 +412,15 @@ impl Ledger {
         now: DateTime<Utc>,
     ) -> Result<bool, LedgerError> {
         let condition = "#runToken = :token";
-        let update = "SET #history = :history, #lastFinishedAt = :now, \
-             #version = #version + :one REMOVE #runToken, #busyUntil, #runCutoff";
+        let update = "SET #history = :history, #repushHistory = :repushes, \
+             #lastFinishedAt = :now, #version = #version + :one \
+             REMOVE #runToken, #busyUntil, #runCutoff";
         let bound = bind(
             &[condition, update],
             vec![
                 ("token", s(token)),
                 ("history", history.to_attribute()),
+                ("repushes", history.repushes_attribute()),
                 ("now", n(now.timestamp())),
                 ("one", n(1)),
             ],
@@ -513,6 +550,7 @@ mod tests {
         // (the same second straddling two batches) at 1002.
         let history = QueryHistory {
             entries: vec![(7, 100, 1000), (7, 200, 1001), (7, 200, 1002)],
+            repushes: Vec::new(),
         };
         assert_eq!(history.last_query(50), Some(1000));
         assert_eq!(history.last_query(100), Some(1001));
@@ -523,12 +561,32 @@ mod tests {
         // A run that stopped unfinished covers its whole range at its latest moment.
         let with_crash = QueryHistory {
             entries: vec![(7, 100, 1000), (8, 150, 2900)],
+            repushes: Vec::new(),
         };
         assert_eq!(with_crash.last_query(50), Some(2900));
         assert_eq!(with_crash.last_query(120), Some(2900));
         assert_eq!(
             with_crash.current(1000 + 1800, 1800).entries,
             vec![(8, 150, 2900)]
+        );
+    }
+
+    #[test]
+    fn a_number_pushed_again_by_a_run_counts_as_queried_when_its_query_was() {
+        // Run 7 queried pushes up to 100 at 1000, and pushed again at 1000-1003 what it did
+        // not list.
+        let history = QueryHistory {
+            entries: vec![(7, 100, 1000)],
+            repushes: vec![(1000, 1003, 1000)],
+        };
+        assert_eq!(history.last_query(1002), Some(1000));
+        // A push after the run's re-pushes is new.
+        assert_eq!(history.last_query(1004), None);
+        // Dropped with the entries once 30 minutes have passed.
+        assert!(history.current(1000 + 1800, 1800).repushes.is_empty());
+        assert_eq!(
+            history.current(1000 + 1799, 1800).repushes,
+            vec![(1000, 1003, 1000)]
         );
     }
 }

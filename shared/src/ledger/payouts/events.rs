@@ -190,9 +190,14 @@ fn reference_of_event(event: &PayoutEvent) -> Option<(&'static str, &str)> {
 /// The payout item's update for an event. Every event, applied or only recorded, touches it:
 /// `lastEventAt` says SkyPay has seen the number (it is never pushed again, SPEC 14.3), and for
 /// a number we never registered the item reserves it (SPEC 12.13, 14.7: whatever the payType).
+/// An event with an effect is SkyPay reporting on the number: it holds the payout, which
+/// settles a push left in doubt or held as surely as payoutQueryStatus listing it does, so
+/// the doubt goes (found by the simulation: a payout paid after a lost push answer stayed
+/// `pushInDoubt` for ever, the run never looking at a closed payout again).
 fn payout_update(event: &PayoutEvent) -> String {
     let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
                   #lastEventAt = :now";
+    let settled = "#pushInDoubt, #unlistedAt, #pushHeld";
     let add_ref = if reference_of_event(event).is_some() {
         " ADD #refs :ref"
     } else {
@@ -201,7 +206,10 @@ fn payout_update(event: &PayoutEvent) -> String {
     match event.effect {
         None => format!("SET {common}"),
         Some(EventEffect::Uploaded) => {
-            format!("SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref}")
+            format!(
+                "SET {common}, #uploadedAt = if_not_exists(#uploadedAt, :now){add_ref} \
+                 REMOVE {settled}"
+            )
         }
         // Final: out of the open pushed payouts; into the day's payments.
         Some(EventEffect::Paid) => format!(
@@ -209,7 +217,7 @@ fn payout_update(event: &PayoutEvent) -> String {
              #paidBy = if_not_exists(#paidBy, :via), \
              #payTime = if_not_exists(#payTime, :dealTime), \
              #dailyKey = if_not_exists(#dailyKey, :paidDay) \
-             ADD #finals :final REMOVE #ttl, #openPush"
+             ADD #finals :final REMOVE #ttl, #openPush, {settled}"
         ),
         Some(EventEffect::Cancelled | EventEffect::Failed) => {
             let describe = if event.fail_description.is_some() {
@@ -221,7 +229,7 @@ fn payout_update(event: &PayoutEvent) -> String {
                 "SET {common}, #closedAs = if_not_exists(#closedAs, :closing), \
                  #closedAt = if_not_exists(#closedAt, :now), \
                  #closedBy = if_not_exists(#closedBy, :via){describe} ADD #finals :final \
-                 REMOVE #openPush"
+                 REMOVE #openPush, {settled}"
             )
         }
         Some(EventEffect::AmendedSuccess) => format!("SET {common}{add_ref}"),

@@ -196,7 +196,8 @@ impl Ledger {
     /// flight, nothing reported by SkyPay), becomes CANCELLED, in one conditional `UpdateItem`
     /// on the same item payoutPayout and the push write: of a cashier's payment (or a push)
     /// and the cancel, exactly one wins. A failed condition is classified from the item as it
-    /// was.
+    /// was. A hold (SkyPay refused the push for a reason about us) ends with the payout: the
+    /// last refusal stays in `lastPushError`.
     pub async fn cancel_payout(
         &self,
         control_number: &ControlNumber,
@@ -210,7 +211,7 @@ impl Ledger {
                    AND attribute_not_exists(#lastEventAt)))";
         let update = "SET #closedAs = :cancelled, #closedAt = :now, #closedBy = :via, \
              #cancelToken = :token, #updatedAt = :now ADD #finals :cancelledSet \
-             REMOVE #openPush";
+             REMOVE #openPush, #pushHeld";
         let bound = bind(
             &[condition, update],
             vec![

@@ -13,17 +13,24 @@ use crate::metrics;
 use crate::outbound::client::{Answer, ClientError, SkyPayClient};
 use crate::protocol::mask::Private;
 use crate::protocol::rules::ControlNumber;
+use crate::protocol::time::{Clock, SystemClock};
 use crate::protocol::wire::{FieldError, Fields};
 
 /// How long one push may hold a payout: three times the SkyPay client's whole timeout, so a
 /// push in flight is never taken over, and short enough that a crashed one is retried soon.
 fn lease_seconds(config: &Config) -> i64 {
-    let timeout = config
-        .skypay_api
-        .as_ref()
-        .map_or(crate::config::DEFAULT_API_TIMEOUT_SECONDS, |api| {
-            api.timeout.as_secs()
-        });
+    // Whole seconds, rounded up: a timeout under a second (the simulation's) still leases.
+    let timeout =
+        config
+            .skypay_api
+            .as_ref()
+            .map_or(crate::config::DEFAULT_API_TIMEOUT_SECONDS, |api| {
+                api.timeout
+                    .as_millis()
+                    .div_ceil(1000)
+                    .try_into()
+                    .unwrap_or(u64::MAX)
+            });
     i64::try_from(timeout.saturating_mul(3)).unwrap_or(30)
 }
 /// What happened to an instruction.
@@ -82,10 +89,22 @@ struct Inner {
     config: Config,
     ledger: Ledger,
     skypay: Option<(SkyPayClient, String)>,
+    /// The time every write of a registration or push is stamped with (`pushedAt`, the lease):
+    /// the payout run's clock, so that its 300 s and 30 min rules count from the same clock.
+    clock: Arc<dyn Clock>,
 }
 
 impl PayoutQueue {
     pub fn new(config: Config, ledger: Ledger) -> Result<PayoutQueue, ClientError> {
+        PayoutQueue::with_clock(config, ledger, Arc::new(SystemClock))
+    }
+
+    /// The same on another clock (the payout run's; the simulation's).
+    pub fn with_clock(
+        config: Config,
+        ledger: Ledger,
+        clock: Arc<dyn Clock>,
+    ) -> Result<PayoutQueue, ClientError> {
         let skypay = match (&config.skypay_api, &config.sender) {
             (Some(api), Some(sender)) => Some((
                 SkyPayClient::new(&api.url, api.timeout, config.encryption.clone())?,
@@ -99,6 +118,7 @@ impl PayoutQueue {
                 config,
                 ledger,
                 skypay,
+                clock,
             }),
         })
     }
@@ -118,7 +138,7 @@ impl PayoutQueue {
     ) -> Result<Submitted, SubmitError> {
         let config = &self.inner.config;
         let fields = Fields::decode(body, &crate::protocol::crypto::Encryption::Off).0?;
-        let ctx = WriteContext::new(request_id);
+        let ctx = WriteContext::at(request_id, self.inner.clock.now());
         let instruction = Instruction::parse(&fields, &config.prefix, ctx.now)?;
         let expires_at = instruction
             .expires_at

@@ -200,7 +200,7 @@ impl Reconciler {
         let api = config.require_skypay_api()?;
         let client = SkyPayClient::new(&api.url, api.timeout, config.encryption.clone())
             .map_err(|e| SetupError::Client(e.to_string()))?;
-        let queue = PayoutQueue::new(config.clone(), ledger.clone())
+        let queue = PayoutQueue::with_clock(config.clone(), ledger.clone(), clock.clone())
             .map_err(|e| SetupError::Client(e.to_string()))?;
         Ok(Reconciler {
             inner: Arc::new(Inner {
@@ -280,6 +280,7 @@ impl Reconciler {
         let now = inner.clock.now();
         let mut next = history;
         next.entries.extend(queried.entries);
+        next.repushes.extend(queried.repushes);
         let released = inner
             .ledger
             .finish_reconcile_gate(&token, &next.current(now.timestamp(), interval), now)
@@ -384,11 +385,20 @@ impl Reconciler {
             .await;
         // Recorded whatever came back: the call reached SkyPay, or may have.
         let up_to = batch.iter().map(|p| p.last_push_at).max().unwrap_or(0);
-        queried
-            .entries
-            .push((run, up_to, inner.clock.now().timestamp()));
+        let at = inner.clock.now().timestamp();
+        queried.entries.push((run, up_to, at));
         report.queries += 1;
         let answers = api::read_status_answer(&asked?)?;
+        // A PENDING payout this query did not list may be pushed again below: its new push
+        // counts as queried now (QueryHistory). Until the batch is done, for as long as the
+        // run may last; then for the seconds it took.
+        let may_repush = batch
+            .iter()
+            .any(|p| p.pending && !answers.iter().any(|a| a.control_number == p.control_number));
+        let repush_range = may_repush.then(|| {
+            queried.repushes.push((at, at + seconds(RUN_LIMIT), at));
+            queried.repushes.len() - 1
+        });
         for payout in batch {
             let answer = answers
                 .iter()
@@ -439,6 +449,9 @@ impl Reconciler {
                 None if payout.pending => self.repush(payout, report, request_id).await?,
                 None => report.unlisted += 1,
             }
+        }
+        if let Some(range) = repush_range.and_then(|i| queried.repushes.get_mut(i)) {
+            range.1 = inner.clock.now().timestamp();
         }
         Ok(Batch::Done)
     }
