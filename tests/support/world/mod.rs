@@ -216,6 +216,8 @@ pub struct Failure {
     pub step: usize,
     pub message: String,
     pub trace: Vec<String>,
+    /// Set on a shrunk failure: its steps are a subset of the seed's, not its first ones.
+    pub shrunk_from: Option<usize>,
 }
 
 impl std::fmt::Display for Failure {
@@ -225,11 +227,21 @@ impl std::fmt::Display for Failure {
             "seed {} failed after step {}: {}",
             self.seed, self.step, self.message
         )?;
-        writeln!(
-            f,
-            "replay: scripts/sim.sh --seed {} --steps {}",
-            self.seed, self.step
-        )?;
+        match self.shrunk_from {
+            None => writeln!(
+                f,
+                "replay: scripts/sim.sh --seed {} --steps {}",
+                self.seed, self.step
+            )?,
+            Some(steps) => writeln!(
+                f,
+                "shrunk: {} of the first {steps} steps of seed {} (scripts/sim.sh --seed {} \
+                 --steps {steps} --shrink finds them again)",
+                self.trace.iter().filter(|l| !l.starts_with("  ")).count(),
+                self.seed,
+                self.seed
+            )?,
+        }
         for line in &self.trace {
             writeln!(f, "  {line}")?;
         }
@@ -297,6 +309,7 @@ pub async fn shrink(seed: u64, steps: Vec<Step>, failure: &Failure) -> (Vec<Step
         }
         chunk /= 2;
     }
+    best.1.shrunk_from = Some(failure.step);
     best
 }
 
@@ -477,6 +490,7 @@ impl World {
             step,
             message,
             trace: self.trace.clone(),
+            shrunk_from: None,
         }
     }
 
