@@ -128,8 +128,9 @@ pub struct SimConfig {
     pub balance: Decimal,
     /// Answer in plain JSON even though the requests are encrypted (SPEC 13.1: we read either).
     pub plain_answers: bool,
-    /// What the simulator reads the time from: when a push arrived, when a number was queried
-    /// (the rules in [`State::rule_breaks`]), when a payout moved on.
+    /// What the simulator reads the time from when a push arrives and when a number is queried
+    /// (the rules in [`State::rule_breaks`]). Its own callbacks (`outcome`) and its answers'
+    /// `responseTime` keep the system clock.
     pub clock: Arc<dyn skypay::protocol::time::Clock>,
 }
 

@@ -1170,3 +1170,34 @@ async fn a_payout_the_run_pushed_again_waits_30_minutes_for_its_next_query() {
     assert_eq!(run.queries, 1, "{run:?}");
     assert_eq!(rig.view(&n).await.status, PayoutStatus::Queued);
 }
+
+/// A callback for a payout whose push is still in flight (or died in flight: its lease would
+/// count as in doubt once past) takes the lease away with the doubt: SkyPay holds the payout,
+/// and the push's own outcome, when it comes, finds its lease gone and records nothing over it.
+#[tokio::test]
+async fn a_callback_during_a_push_in_flight_ends_its_lease() {
+    let rig = Rig::start().await;
+    let n = number(363);
+    let prefix = skypay::protocol::rules::Prefix::new(PREFIX).unwrap();
+    let payout = skypay::ledger::NewPayout {
+        control_number: ControlNumber::parse(&n, &prefix).unwrap(),
+        amount: skypay::protocol::rules::Amount::parse("2500.00").unwrap(),
+        channel: skypay::protocol::rules::PayoutChannel::from_code(6).unwrap(),
+        expires_at: Utc::now() + chrono::Duration::hours(168),
+        instruction: skypay::protocol::mask::Private(json!({"controlNumber": n}).to_string()),
+        status: PayoutStatus::Pending,
+        lease_seconds: Some(30),
+    };
+    rig.t
+        .ledger()
+        .create_payout(&payout, &WriteContext::new("push"))
+        .await
+        .unwrap();
+    assert!(rig.view(&n).await.lease_until.is_some());
+    deliver(&rig.t, &n, "1").await;
+    let view = rig.view(&n).await;
+    assert_eq!(view.status, PayoutStatus::Uploaded);
+    assert_eq!(view.lease_until, None, "{view:?}");
+    let an_hour_on = Utc::now().timestamp() + 3600;
+    assert!(!view.in_doubt_at(an_hour_on), "{view:?}");
+}

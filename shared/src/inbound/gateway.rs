@@ -165,7 +165,8 @@ pub struct Gateway {
 struct Inner {
     admission: Admission,
     ledger: Ledger,
-    /// The time each call's writes are stamped with and its answer's `responseTime`.
+    /// The time each call's writes are stamped with, and its answer's `responseTime` (read
+    /// again when the answer is written).
     clock: Arc<dyn crate::protocol::time::Clock>,
 }
 
@@ -268,7 +269,8 @@ impl Gateway {
             }
             Err(rejection) => Err(rejection),
         };
-        let (code, reply) = admission.reply(action, &outcome, admitted.transport, ctx.now);
+        let replied_at = self.inner.clock.now();
+        let (code, reply) = admission.reply(action, &outcome, admitted.transport, replied_at);
         log_line(action, call, log, code, &outcome, started);
         reply
     }

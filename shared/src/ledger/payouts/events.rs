@@ -193,11 +193,14 @@ fn reference_of_event(event: &PayoutEvent) -> Option<(&'static str, &str)> {
 /// An event with an effect is SkyPay reporting on the number: it holds the payout, which
 /// settles a push left in doubt or held as surely as payoutQueryStatus listing it does, so
 /// the doubt goes (found by the simulation: a payout paid after a lost push answer stayed
-/// `pushInDoubt` for ever, the run never looking at a closed payout again).
+/// `pushInDoubt` for ever, the run never looking at a closed payout again). So does a push's
+/// lease: a push still in flight then finds its lease gone and records nothing over what
+/// SkyPay reported (an expired lease would otherwise read as in doubt), and `lastEventAt`
+/// keeps every later push away.
 fn payout_update(event: &PayoutEvent) -> String {
     let common = "#controlNumber = if_not_exists(#controlNumber, :cn), #updatedAt = :now, \
                   #lastEventAt = :now";
-    let settled = "#pushInDoubt, #unlistedAt, #pushHeld";
+    let settled = "#pushInDoubt, #unlistedAt, #pushHeld, #leaseUntil, #leaseToken";
     let add_ref = if reference_of_event(event).is_some() {
         " ADD #refs :ref"
     } else {

@@ -6,10 +6,10 @@
 //!
 //! | attribute | meaning | cleared by |
 //! |---|---|---|
-//! | `leaseToken`, `leaseUntil` | a push is in flight (or died in flight: a lease past `leaseUntil` that was never finished counts as in doubt) | the push's own outcome; the run's settlement |
+//! | `leaseToken`, `leaseUntil` | a push is in flight (or died in flight: a lease past `leaseUntil` that was never finished counts as in doubt) | the push's own outcome; the run's settlement; a callback that moves the payout (the push's answer no longer matters) |
 //! | `pushInDoubt` | an attempt's outcome is unknown: SkyPay may have taken it | the run: listed by payoutQueryStatus, or unlisted twice 30 minutes apart; a callback that moves the payout (SkyPay holds it) |
 //! | `pushHeld` | SkyPay refused for a reason about us (-1001, -1016, -1027, -1032) | the next accepted push; a callback that moves the payout; the loan system's cancel |
-//! | `unlistedAt` | in doubt, and one payoutQueryStatus did not list it | a push; the settlement |
+//! | `unlistedAt` | in doubt, and one payoutQueryStatus did not list it | a push; the settlement; a callback that moves the payout |
 
 use std::collections::HashMap;
 

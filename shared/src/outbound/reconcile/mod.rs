@@ -548,7 +548,7 @@ impl Reconciler {
             Ok(Submitted::Repushed(r) | Submitted::Created(r)) => {
                 report.repushed += 1;
                 // Held again, or left with its hold by an attempt that never left or is in
-                // doubt (only an accepted push removes `pushHeld`).
+                // doubt (of the pushes, only an accepted one removes `pushHeld`).
                 let still_held = r.status == PayoutStatus::Pending && (r.held || was_held);
                 report.held += u64::from(still_held);
             }
