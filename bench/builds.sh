@@ -47,7 +47,7 @@ run() { # $1 = command; prints "seconds third-party workspace"
     local third ws
     third=$(grep -cE '^ +Compiling [^ ]+ v[^ ]+$' "$log" || true)
     ws=$(grep -cE '^ +Compiling [^ ]+ v[^ ]+ \(' "$log" || true)
-    printf '%s %s %s\n' "$(echo "$end - $start" | bc)" "$third" "$ws"
+    printf '%s %s %s\n' "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')" "$third" "$ws"
 }
 fmt_time() { # seconds -> "Xm YYs" / "Z.Zs"
     awk -v s="$1" 'BEGIN { if (s >= 60) printf "%dm %02ds", s / 60, s % 60; else printf "%.1fs", s }'

@@ -98,14 +98,24 @@ impl std::fmt::Debug for InProcess {
     }
 }
 
+/// The DynamoDB operation a request of the SDK names (`X-Amz-Target: DynamoDB_20120810.PutItem`).
+pub fn operation(request: &HttpRequest) -> String {
+    request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Whether `operation` writes.
+pub fn is_write(operation: &str) -> bool {
+    WRITES.contains(&operation)
+}
+
 impl HttpConnector for InProcess {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("")
-            .to_owned();
+        let operation = operation(&request);
         let body = request.body().bytes().unwrap_or_default().to_vec();
         let this = self.clone();
         HttpConnectorFuture::new(async move {
@@ -137,7 +147,7 @@ impl InProcess {
     /// emulator's HTTP server would answer.
     fn dispatch(&self, operation: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let result = self.run(operation, body);
-        if WRITES.contains(&operation) {
+        if is_write(operation) {
             match &result {
                 Ok(_) => self.health.record(Ok(())),
                 Err(Failure::Emulator(e)) if e.status_code() >= 500 => {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use skypay::protocol::time::SkyPayTime;
+use skypay::protocol::time::{SkyPayTime, manila_day};
 
 /// payoutQueryStatus's `status` (SPEC 13.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,11 +120,6 @@ pub fn channel_name(code: u32) -> String {
 
 fn time_text(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| SkyPayTime::from_utc(t).text).unwrap_or_default()
-}
-
-fn manila_day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&skypay::protocol::time::manila())
-        .date_naive()
 }
 
 /// An amount as a JSON number written from its decimal text (SkyPay's reports and balance use

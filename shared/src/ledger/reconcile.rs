@@ -27,7 +27,6 @@ use super::expr::bind;
 use super::item::{Attributes, Item, n, s};
 use super::schema::{DAILY, OPEN_PUSHES, PARTITION_KEY, SORT_KEY};
 use super::{Ledger, LedgerError};
-use crate::protocol::time;
 
 /// The attribute that puts a payout in `OpenPushes`, and its one value.
 pub(crate) const OPEN_PUSH: &str = "openPush";
@@ -47,10 +46,7 @@ pub(crate) fn collected_key(day: NaiveDate) -> String {
     format!("COLLECTED#{}", day.format("%Y-%m-%d"))
 }
 
-/// The Manila day of an instant.
-pub(crate) fn manila_day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&time::manila()).date_naive()
-}
+pub(crate) use crate::protocol::time::manila_day;
 
 /// How many open payouts one index page holds.
 pub const OPEN_PAGE: i32 = 1000;

@@ -14,6 +14,11 @@ pub fn manila() -> FixedOffset {
     MANILA
 }
 
+/// The Manila day of an instant.
+pub fn manila_day(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&manila()).date_naive()
+}
+
 /// What reconciliation reads the time from and waits with: the system clock in production, a
 /// clock the test moves in tests (SkyPay's 300 s and 30 min limits are tested without sleeps).
 pub trait Clock: Send + Sync + std::fmt::Debug {

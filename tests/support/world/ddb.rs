@@ -42,14 +42,6 @@ impl DdbFault {
     }
 }
 
-const WRITES: [&str; 5] = [
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "TransactWriteItems",
-    "BatchWriteItem",
-];
-
 /// The faults waiting for the next requests, and whether a crash happened.
 #[derive(Clone, Debug, Default)]
 pub struct DdbFaults {
@@ -87,7 +79,7 @@ impl DdbFaults {
     /// The fault for a request of `operation`, taken off the queue.
     fn take(&self, operation: &str, body: &[u8]) -> Option<DdbFault> {
         let mut state = self.inner.lock().unwrap();
-        let write = WRITES.contains(&operation);
+        let write = skypay_local::embedded::is_write(operation);
         if write {
             state
                 .written
@@ -130,14 +122,14 @@ fn refusal(status: u16, kind: &str) -> Result<HttpResponse, ConnectorError> {
     Ok(response)
 }
 
+/// The function killed: a connector error the SDK does not retry.
+fn killed() -> ConnectorError {
+    ConnectorError::other("the simulation killed the function".into(), None)
+}
+
 impl HttpConnector for Faulty {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = request
-            .headers()
-            .get("x-amz-target")
-            .and_then(|t| t.rsplit('.').next())
-            .unwrap_or("")
-            .to_owned();
+        let operation = skypay_local::embedded::operation(&request);
         let body = request.body().bytes().unwrap_or_default();
         match self.faults.take(&operation, body) {
             None => self.inner.call(request),
@@ -147,26 +139,18 @@ impl HttpConnector for Faulty {
             Some(DdbFault::ServerError) => {
                 HttpConnectorFuture::ready(refusal(500, "InternalServerError"))
             }
-            Some(DdbFault::LoseAnswer) => {
+            Some(DdbFault::CrashBeforeWrite) => HttpConnectorFuture::ready(Err(killed())),
+            Some(fault @ (DdbFault::LoseAnswer | DdbFault::Crash)) => {
+                // Applied; what comes back is not its answer.
                 let applied = self.inner.call(request);
                 HttpConnectorFuture::new(async move {
                     let _ = applied.await;
-                    Err(ConnectorError::timeout(
-                        "the simulation lost the answer".into(),
-                    ))
-                })
-            }
-            Some(DdbFault::CrashBeforeWrite) => HttpConnectorFuture::ready(Err(
-                ConnectorError::other("the simulation killed the function".into(), None),
-            )),
-            Some(DdbFault::Crash) => {
-                let applied = self.inner.call(request);
-                HttpConnectorFuture::new(async move {
-                    let _ = applied.await;
-                    Err(ConnectorError::other(
-                        "the simulation killed the function".into(),
-                        None,
-                    ))
+                    Err(match fault {
+                        DdbFault::LoseAnswer => {
+                            ConnectorError::timeout("the simulation lost the answer".into())
+                        }
+                        _ => killed(),
+                    })
                 })
             }
         }

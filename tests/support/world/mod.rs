@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
@@ -41,7 +41,7 @@ use skypay::ledger::{PayoutLookup, PayoutStatus};
 use skypay::outbound::push::PayoutQueue;
 use skypay::outbound::reconcile::Reconciler;
 use skypay::protocol::crypto;
-use skypay::protocol::time::{Clock, SkyPayTime};
+use skypay::protocol::time::{Clock, SkyPayTime, manila_day};
 use skypay::{Action, Call, Config, Gateway, Ledger};
 use skypay_sim::{Fault, Sim, SimCollection, SimConfig, SimPayout, SimStatus};
 use tower::ServiceExt;
@@ -390,11 +390,6 @@ fn start_time() -> DateTime<Utc> {
         .and_hms_opt(9, 0, 0)
         .and_then(|t| t.and_local_timezone(manila).single())
         .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
-}
-
-fn manila_day(t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&skypay::protocol::time::manila())
-        .date_naive()
 }
 
 impl World {
